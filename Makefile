@@ -1,0 +1,77 @@
+# Task runner. `make test` is the whole suite (it installs what it needs); `make check`
+# runs the readiness check against localhost. See README.md.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+ROOT := $(CURDIR)
+VENV := $(ROOT)/.venv
+BIN := $(VENV)/bin
+COLLECTIONS := $(ROOT)/build/collections
+LINK := $(COLLECTIONS)/ansible_collections/coco/sev_snp
+PYTHON ?= python3
+
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_ROLES_PATH := $(ROOT)/roles
+export ANSIBLE_REMOTE_TMP := /root/.ansible/tmp
+export ANSIBLE_PYTHON_INTERPRETER := auto_silent
+export ANSIBLE_FORCE_COLOR := 0
+export ANSIBLE_NOCOLOR := 1
+export CONTAINERS_CONF := $(ROOT)/molecule/resources/containers.conf
+export PY_COLORS := 0
+
+APT_PACKAGES := podman runc debootstrap qemu-system-x86 qemu-utils fdisk libxml2-utils \
+	rsync uidmap slirp4netns fuse-overlayfs e2fsprogs openssh-client dosfstools \
+	ca-certificates conmon golang-github-containernetworking-plugin-dnsname
+
+SCENARIOS ?= default suse
+
+.PHONY: help deps apt venv link unit lint sanity molecule test check bench clean
+
+help:
+	@echo "make check     readiness report for localhost (changes nothing)"
+	@echo "make test      the whole suite: units, lint, sanity, molecule scenarios"
+	@echo "make unit | lint | sanity | molecule | bench"
+
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(BIN)/.installed: requirements-test.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -U pip wheel
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+link:
+	@mkdir -p $(dir $(LINK))
+	@[ -L $(LINK) ] || ln -sfn $(ROOT) $(LINK)
+
+deps: apt venv link
+
+unit: venv link
+	$(BIN)/pytest -q tests/unit
+
+lint: venv link
+	$(BIN)/ansible-lint --profile production
+
+sanity: venv
+	scripts/sanity.sh
+
+molecule: deps
+	for s in $(SCENARIOS); do $(BIN)/molecule test -s $$s; done
+
+check: venv link
+	$(BIN)/ansible-playbook -i localhost, -c local playbooks/check_host.yml
+
+bench: deps
+	scripts/bench_check_host.py
+
+test: deps unit lint sanity molecule
+
+clean:
+	rm -rf build .cache

@@ -1,0 +1,38 @@
+"""Make ``ansible_collections.coco.sev_snp`` importable when pytest runs from a checkout.
+
+The checkout is not necessarily at a path ending in ``ansible_collections/coco/sev_snp``;
+a symlink under ``build/collections`` gives the import system that shape.
+"""
+import os
+import sys
+
+_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def _collections_dir():
+    parts = _ROOT.split(os.sep)
+    if parts[-3:-2] == ["ansible_collections"] and parts[-2:] == ["coco", "sev_snp"]:
+        return os.sep.join(parts[:-3])
+    base = os.path.join(_ROOT, "build", "collections")
+    link = os.path.join(base, "ansible_collections", "coco", "sev_snp")
+    if not os.path.islink(link):
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        try:
+            os.symlink(_ROOT, link)
+        except FileExistsError:
+            pass
+    return base
+
+
+_BASE = _collections_dir()
+if _BASE not in sys.path:
+    sys.path.insert(0, _BASE)
+
+# Loading the collection through ansible's own loader keeps plugin imports identical
+# to what ansible-playbook sees.
+from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder  # noqa: E402
+
+_finder = _AnsibleCollectionFinder(paths=[_BASE])
+_finder._install()
+
+sys.path.insert(0, os.path.dirname(__file__))
