@@ -1,0 +1,133 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2025 coco.sev_snp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+import os
+
+import pytest
+
+from ansible_collections.coco.sev_snp.plugins.module_utils.guest_log import (
+    SEV_STATUS_BITS,
+    decode_sev_status,
+    guest_verdict,
+    parse_guest_kernel_log,
+)
+from corpus import corpus_params
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "guest")
+
+
+def fixture(name):
+    with open(os.path.join(FIXTURES, name)) as handle:
+        return handle.read()
+
+
+@pytest.mark.parametrize("name, sev, sev_es, snp", [
+    ("sev-active-kernel-4.log", True, None, None),
+    ("sev-es-kernel-5.log", True, True, False),
+    ("snp-kernel-6-double-space.log", True, True, True),
+    ("snp-sev-guest-driver-failed.log", True, True, True),
+    ("journalctl-short-monotonic-snp.log", True, True, True),
+    ("plain-kvm-guest.log", None, None, None),
+])
+def test_every_kernel_wording(name, sev, sev_es, snp):
+    log = parse_guest_kernel_log(fixture(name))
+    assert (log["sev"], log["sev_es"], log["snp"]) == (sev, sev_es, snp)
+
+
+def test_double_space_and_status_line_features():
+    log = parse_guest_kernel_log(fixture("snp-kernel-6-double-space.log"))
+    assert log["features"] == ["SEV", "SEV-ES", "SEV-SNP", "DebugSwap", "SMTProtection"]
+    assert log["snp_cpuid_entries"] == 64
+    assert log["snp_platform_device"] is True
+    assert log["sev_guest_driver"] == "initialized"
+    assert log["vmpck_id"] == 0
+    assert all(not line.startswith("[") for line in log["lines"])
+
+
+def test_driver_failure_is_reported():
+    log = parse_guest_kernel_log(fixture("snp-sev-guest-driver-failed.log"))
+    assert log["sev_guest_driver"] == "failed"
+    assert log["driver_errors"] == ["Invalid VMPCK0 communication key"]
+    verdict = guest_verdict(log, None, sev_guest_device=True)
+    assert verdict["snp"] is True
+    assert any("Invalid VMPCK0" in p["problem"] for p in verdict["problems"])
+
+
+def test_cpuid_table_alone_implies_snp_and_its_predecessors():
+    log = parse_guest_kernel_log("[ 0.7] SEV: Using SNP CPUID table, 31 entries present.\n")
+    assert (log["sev"], log["sev_es"], log["snp"]) == (True, True, True)
+    assert log["snp_cpuid_entries"] == 31
+
+
+def test_empty_and_missing_logs():
+    for text in (None, "", "\n\n"):
+        log = parse_guest_kernel_log(text)
+        assert log["snp"] is None and log["lines"] == []
+
+
+@pytest.mark.parametrize("path", corpus_params("guest-dmesg", suffixes=[".log"]))
+def test_corpus_guest_logs(path):
+    with open(path) as handle:
+        text = handle.read()
+    log = parse_guest_kernel_log(text)
+    name = os.path.basename(path)
+    if "sev-only" in name:
+        assert (log["sev"], log["sev_es"], log["snp"]) == (True, False, False)
+        verdict = guest_verdict(log, None, sev_guest_device=False)
+        assert verdict["snp"] is False
+        assert "not SEV-SNP" in verdict["problems"][0]["problem"]
+    elif "no-sev-guest-driver" in name:
+        assert log["snp"] is True and log["snp_cpuid_entries"] == 31
+        assert log["sev_guest_driver"] is None
+        verdict = guest_verdict(log, None, sev_guest_device=False)
+        assert [p["fix"] for p in verdict["problems"]] == [
+            "modprobe sev-guest (and add sev-guest to /etc/modules-load.d/ to keep it)"]
+    elif "driver-initialized" in name:
+        assert log["sev_guest_driver"] == "initialized" and log["vmpck_id"] == 0
+        # The driver line alone says nothing about which encryption is active.
+        assert log["snp"] is None
+    else:
+        pytest.fail("corpus file %s has no expectation here; add one" % name)
+
+
+def test_sev_status_bits_match_kernel_positions():
+    positions = dict((name, bit) for bit, name in SEV_STATUS_BITS)
+    assert positions["vTOM"] == 3 and positions["DebugSwap"] == 7 and positions["BTBIsolation"] == 9
+    assert positions["SecureTSC"] == 11 and positions["VmsaRegProt"] == 16 and positions["SMTProtection"] == 17
+
+
+@pytest.mark.parametrize("value, snp, features", [
+    (0x0, False, []),
+    (0x1, False, ["SEV"]),
+    (0x3, False, ["SEV", "SEV-ES"]),
+    (0x7, True, ["SEV", "SEV-ES", "SEV-SNP"]),
+    (0x7 | 1 << 7 | 1 << 17, True, ["SEV", "SEV-ES", "SEV-SNP", "DebugSwap", "SMTProtection"]),
+    (0x7 | 1 << 3 | 1 << 4, True, ["SEV", "SEV-ES", "SEV-SNP", "vTOM", "ReflectVC"]),
+])
+def test_decode_sev_status(value, snp, features):
+    decoded = decode_sev_status(value)
+    assert decoded["snp"] is snp and decoded["features"] == features
+    assert decoded["value"] == "%#x" % value
+
+
+def test_decode_sev_status_reports_bits_it_cannot_name():
+    assert decode_sev_status(0x7 | 1 << 13 | 1 << 40)["unknown_bits"] == [13, 40]
+
+
+@pytest.mark.parametrize("bad", [-1, 1 << 64, "7", None, True])
+def test_decode_sev_status_refuses_non_msr_values(bad):
+    with pytest.raises(ValueError):
+        decode_sev_status(bad)
+
+
+def test_msr_wins_over_a_stale_log():
+    log = parse_guest_kernel_log(fixture("sev-es-kernel-5.log"))
+    verdict = guest_verdict(log, decode_sev_status(0x7), sev_guest_device=True)
+    assert verdict["snp"] is True and verdict["sources"] == ["msr", "kernel_log", "sev_guest_device"]
+    assert "disagree" in verdict["problems"][0]["problem"]
+
+
+def test_no_evidence_at_all_says_how_to_get_some():
+    verdict = guest_verdict(parse_guest_kernel_log(""), None, sev_guest_device=False)
+    assert verdict["snp"] is False and verdict["sources"] == []
+    assert "modprobe msr" in verdict["problems"][0]["fix"]
