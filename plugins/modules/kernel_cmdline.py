@@ -1,0 +1,298 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: coco.sev_snp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: kernel_cmdline
+short_description: Add, replace or remove kernel parameters in /etc/default/grub
+version_added: "0.1.0"
+description:
+  - Edits one shell variable of C(/etc/default/grub), or of any file with that syntax, that
+    holds kernel command line parameters (by default C(GRUB_CMDLINE_LINUX_DEFAULT)).
+  - Only the tokens named by O(options) change. Every other byte of the file stays as it
+    was, including the other tokens and their order, repeated parameters such as several
+    C(console=), the quoting style of the value, C($VAR) references, comments, the other
+    lines, the final newline (or its absence), and the file's mode, owner and SELinux
+    context.
+  - When the variable is assigned several times, the last assignment (the one the shell
+    keeps) is edited and a warning lists the lines. C(export VAR=...) is edited like a plain
+    assignment and keeps its C(export). When the variable is not assigned at all and the
+    options add something, C(VAR="...") is appended to the file.
+  - Content the module cannot follow makes it fail with the line number and leave the file
+    untouched, namely an unclosed quote, command substitution or C(+=) in the value, a line
+    continuation or mixed quoting inside the value, an assignment inside C(if)/C(case) or
+    as a command prefix, or here-documents.
+  - Parameter names match the way the kernel compares them, C(-) and C(_) being equal
+    (C(kvm-amd.sev-snp) is C(kvm_amd.sev_snp)). Values match exactly, without the double
+    quotes the kernel removes. C($VAR) references are kept as they are and never match an
+    option; a token such as C(iommu=$X) matches only a literal value C($X).
+  - The module does not regenerate the bootloader configuration; run C(update-bootloader) or
+    C(grub2-mkconfig) when RV(changed) is true.
+author:
+  - coco.sev_snp maintainers
+options:
+  path:
+    description:
+      - File to edit. It must exist.
+    type: path
+    default: /etc/default/grub
+  variable:
+    description:
+      - Shell variable that holds the kernel parameters.
+      - C(GRUB_CMDLINE_LINUX_DEFAULT) reaches the normal boot entries only,
+        C(GRUB_CMDLINE_LINUX) also the recovery entries.
+    type: str
+    default: GRUB_CMDLINE_LINUX_DEFAULT
+  options:
+    description:
+      - Kernel parameters to ensure, applied in order.
+      - Each name may appear at most once with O(options[].state=present), and not both
+        present and absent with the same value.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description:
+          - Parameter name, the part before C(=), for example C(iommu) or C(kvm_amd.sev_snp).
+          - It may not contain whitespace, quotes, C(=), C($), backquotes or backslashes.
+        type: str
+        required: true
+      value:
+        description:
+          - Parameter value, the part after C(=). Leave it out for a bare flag such as C(quiet).
+          - It may not contain whitespace or double quotes. C($), backquotes and backslashes
+            are escaped for the shell.
+        type: str
+      state:
+        description:
+          - V(present) with a value, exactly one C(name=value) remains. It takes the place
+            of the first token with that name (bare or with another value) and every
+            other token with that name is removed. Without such a token it is appended.
+          - V(present) without a value, exactly one bare C(name) remains. Tokens
+            C(name=something) are not the bare flag and are left alone.
+          - V(absent) without a value, every token with that name is removed, bare or with
+            any value.
+          - V(absent) with a value, only C(name=value) tokens are removed.
+        type: str
+        choices: [present, absent]
+        default: present
+  backup:
+    description:
+      - Keep a copy of the original file, with a timestamp in its name, when the module
+        changes it.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+    description: Reports what would change, with the diff, and writes nothing.
+  diff_mode:
+    support: full
+    description: Shows the whole file before and after the edit.
+  platform:
+    support: full
+    platforms: posix
+notes:
+  - The value is rewritten as valid shell. An unquoted value gets double quotes once it
+    holds more than one token or a character that needs quoting. New tokens are escaped for
+    the value's quoting style.
+  - Tokens after a bare C(--) belong to init. They never match and new tokens go in front
+    of the C(--).
+  - When the edited line expands its own variable (C(VAR="$VAR iommu=nopt")) after an earlier
+    assignment, tokens of the earlier line still reach the kernel. The module warns
+    about that but does not edit them.
+seealso:
+  - module: coco.sev_snp.host_facts
+    description: Reads the running kernel command line and SEV-SNP state of the host.
+  - name: coco.sev_snp.sev_snp_host role
+    link: https://github.com/coco-collections/sev_snp/tree/main/roles/sev_snp_host
+    description: Uses this module to add C(iommu=nopt) and remove IOMMU passthrough options.
+"""
+
+EXAMPLES = r"""
+- name: Turn IOMMU passthrough off for SEV-SNP (iommu=nopt replaces an existing iommu=pt)
+  coco.sev_snp.kernel_cmdline:
+    options:
+      - name: iommu
+        value: nopt
+      - name: iommu.passthrough
+        value: "1"
+        state: absent
+      - name: amd_iommu
+        value: "off"
+        state: absent
+    backup: true
+  register: grub_defaults
+
+- name: Regenerate the bootloader configuration when the defaults changed
+  ansible.builtin.command: update-bootloader --refresh
+  when: grub_defaults is changed
+  changed_when: true
+
+- name: Remove every iommu= parameter from the line shared with recovery entries
+  coco.sev_snp.kernel_cmdline:
+    variable: GRUB_CMDLINE_LINUX
+    options:
+      - name: iommu
+        state: absent
+
+- name: Ensure the bare flag quiet and a serial console in a file of the same syntax
+  coco.sev_snp.kernel_cmdline:
+    path: /etc/default/grub.d/50-serial.cfg
+    options:
+      - name: quiet
+      - name: console
+        value: ttyS0,115200
+"""
+
+RETURN = r"""
+before:
+  description: Tokens of the edited assignment before the change (empty when it did not exist).
+  returned: always
+  type: list
+  elements: str
+  sample: ["splash=silent", "quiet", "iommu=pt"]
+after:
+  description: Tokens of the edited assignment after the change (what it would be in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: ["splash=silent", "quiet", "iommu=nopt"]
+cmdline:
+  description:
+    - Tokens that C(grub-mkconfig) puts on the normal boot entry after the change,
+      C(GRUB_CMDLINE_LINUX) followed by C(GRUB_CMDLINE_LINUX_DEFAULT), with C($VAR) references
+      kept as they are.
+    - Empty when the rest of the file holds content the parser cannot follow for those two
+      variables.
+  returned: always
+  type: list
+  elements: str
+  sample: ["splash=silent", "quiet", "iommu=nopt"]
+lineno:
+  description: Line of the edited assignment (or of the appended one); null when nothing was assigned or added.
+  returned: always
+  type: int
+  sample: 12
+path:
+  description: The file the module read.
+  returned: always
+  type: str
+  sample: /etc/default/grub
+variable:
+  description: The variable the module edited.
+  returned: always
+  type: str
+  sample: GRUB_CMDLINE_LINUX_DEFAULT
+backup_file:
+  description: Name of the copy of the original file.
+  returned: when O(backup=true) and the file changed (not in check mode)
+  type: str
+  sample: /etc/default/grub.12345.2025-01-31@12:00:00~
+"""
+
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.coco.sev_snp.plugins.module_utils.cmdline import OptionError
+from ansible_collections.coco.sev_snp.plugins.module_utils.grub_default import (
+    GrubDefaultError,
+    cmdline_tokens,
+    edit_variable,
+)
+
+# surrogateescape keeps any byte that is not UTF-8 exactly as it was.
+_ENCODING = "utf-8"
+_ERRORS = "surrogateescape"
+
+
+def _read(module, path):
+    if not os.path.exists(path):
+        module.fail_json(msg="%s does not exist; give path: the file that holds the kernel parameters" % path)
+    if not os.path.isfile(path):
+        module.fail_json(msg="%s is not a regular file" % path)
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode(_ENCODING, _ERRORS)
+    except (IOError, OSError) as error:
+        module.fail_json(msg="cannot read %s: %s" % (path, to_native(error)))
+
+
+def _write(module, path, text):
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(text.encode(_ENCODING, _ERRORS))
+            stream.flush()
+            os.fsync(stream.fileno())
+    except (IOError, OSError) as error:
+        os.unlink(temporary)
+        module.fail_json(msg="cannot write a temporary file next to %s: %s" % (path, to_native(error)))
+    # atomic_move gives the new file the mode, owner and SELinux context of the old one.
+    module.atomic_move(temporary, path, unsafe_writes=False)
+
+
+def _combined_cmdline(text):
+    try:
+        return cmdline_tokens(text)
+    except GrubDefaultError:
+        return []
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", default="/etc/default/grub"),
+            variable=dict(type="str", default="GRUB_CMDLINE_LINUX_DEFAULT"),
+            options=dict(
+                type="list",
+                elements="dict",
+                required=True,
+                options=dict(
+                    name=dict(type="str", required=True),
+                    value=dict(type="str"),
+                    state=dict(type="str", choices=["present", "absent"], default="present"),
+                ),
+            ),
+            backup=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    path = module.params["path"]
+    variable = module.params["variable"]
+    result = dict(changed=False, path=path, variable=variable)
+
+    original = _read(module, path)
+    try:
+        edit = edit_variable(original, variable, module.params["options"])
+    except GrubDefaultError as error:
+        module.fail_json(msg="%s line %d: %s; the file was not changed" % (path, error.lineno, error.message),
+                         lineno=error.lineno, **result)
+    except (OptionError, ValueError) as error:
+        module.fail_json(msg="%s; the file was not changed" % to_native(error), **result)
+
+    for warning in edit.warnings:
+        module.warn("%s: %s" % (path, warning))
+    result.update(changed=edit.changed, before=edit.before, after=edit.after, lineno=edit.lineno,
+                  cmdline=_combined_cmdline(edit.text))
+    if module._diff:
+        result["diff"] = dict(before=original, after=edit.text, before_header=path, after_header=path)
+
+    if edit.changed and not module.check_mode:
+        if module.params["backup"]:
+            result["backup_file"] = module.backup_local(path)
+        _write(module, path, edit.text)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
