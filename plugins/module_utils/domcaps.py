@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-__all__ = ["DomainCapabilitiesError", "parse_domain_capabilities", "snp_problems", "snp_supported"]
+__all__ = ["DomainCapabilitiesError", "parse_domain_capabilities", "snp_problems", "snp_supported", "snp_warnings"]
 
 # libvirt added the sev-snp launch security type (and the <launchSecurity> enum in
 # domain capabilities) in release 10.5.
@@ -134,11 +134,6 @@ def snp_problems(caps):
             "<sev supported='no'>%s: the host offers no AMD SEV to guests; check that the CPU is an AMD EPYC, "
             "SEV is enabled in the firmware setup, kvm_amd has sev=1 and /dev/sev exists" % where
         )
-    elif sev.get("max_es_guests") == 0:
-        problems.append(
-            "maxESGuests is 0%s: SEV-SNP guests use the SEV-ES ASID range, which is empty; raise the "
-            "'SEV-ES ASID Space Limit' (minimum SEV non-ES ASID) in the firmware setup" % where
-        )
     launch = caps.get("launch_security")
     if launch is None:
         if caps.get("complete", True):
@@ -159,6 +154,23 @@ def snp_problems(caps):
             "QEMU 9.1 or newer" % (where, offered)
         )
     return problems
+
+
+def snp_warnings(caps):
+    """Signs that SEV-SNP guests may fail to start although libvirt would define them.
+
+    libvirt derives maxESGuests from CPUID 0x8000001F on the host and reports 0 when it
+    cannot read it, so 0 is a warning, not a verdict.
+    """
+    warnings = []
+    sev = caps.get("sev")
+    if sev and sev["supported"] and sev.get("max_es_guests") == 0:
+        where = " for %s" % caps["path"] if caps.get("path") else ""
+        warnings.append(
+            "maxESGuests is 0%s: SEV-SNP guests use the SEV-ES ASID range, which looks empty; raise the "
+            "'SEV-ES ASID Space Limit' (minimum SEV non-ES ASID) in the firmware setup" % where
+        )
+    return warnings
 
 
 def snp_supported(caps):

@@ -10,6 +10,7 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.domcaps import (
     parse_domain_capabilities,
     snp_problems,
     snp_supported,
+    snp_warnings,
 )
 from corpus import read_corpus
 
@@ -42,8 +43,8 @@ def test_leading_prompt_is_skipped():
 
 @pytest.mark.parametrize("name, expected", [
     ("intel-tcg-no-sev.xml", ["<sev supported='no'>", "'sev-snp' is not among the launchSecurity types"]),
-    ("epyc-rome-sev-only-libvirt11.xml", ["maxESGuests is 0", "(offered: sev)"]),
-    ("epyc-libvirt9-no-launchsecurity.xml", ["maxESGuests is 0", "libvirt older than 10.5"]),
+    ("epyc-rome-sev-only-libvirt11.xml", ["(offered: sev)"]),
+    ("epyc-libvirt9-no-launchsecurity.xml", ["libvirt older than 10.5"]),
 ])
 def test_gate_names_what_is_missing(name, expected):
     problems = snp_problems(parse_domain_capabilities(fixture(name)))
@@ -98,6 +99,14 @@ def test_corpus_xpath_fragment_with_no_es_asids():
     assert caps["complete"] is False
     assert caps["sev"]["supported"] is True and caps["sev"]["max_es_guests"] == 0
     assert caps["sev"]["max_guests"] == 1006
-    problems = snp_problems(caps)
-    assert "maxESGuests is 0" in problems[0]
-    assert "only the <sev> element was given" in problems[1]
+    assert snp_problems(caps) == [
+        "only the <sev> element was given, so whether 'sev-snp' is a launchSecurity type is unknown; "
+        "pass the complete 'virsh domcapabilities' output"]
+    assert "maxESGuests is 0" in snp_warnings(caps)[0]
+
+
+def test_es_asid_warning_only_when_sev_is_supported():
+    assert snp_warnings(parse_domain_capabilities(fixture("epyc-milan-snp-libvirt11.xml"))) == []
+    assert snp_warnings(parse_domain_capabilities(fixture("intel-tcg-no-sev.xml"))) == []
+    warning = snp_warnings(parse_domain_capabilities(fixture("epyc-rome-sev-only-libvirt11.xml")))
+    assert len(warning) == 1 and "SEV-ES ASID Space Limit" in warning[0]

@@ -1,0 +1,287 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2025 coco.sev_snp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: guest_facts
+short_description: Tell from inside a guest whether it runs under AMD SEV, SEV-ES or SEV-SNP
+version_added: 0.1.0
+description:
+  - Runs inside a virtual machine and reports whether its memory is protected by AMD SEV,
+    SEV-ES or SEV-SNP, which SEV features are active, and what is missing for attestation.
+  - Reads the SEV_STATUS MSR (C001_0131h) directly from C(/dev/cpu/0/msr) when that device
+    exists, which is what C(snpguest ok) checks, without needing C(snpguest).
+  - Reads the guest kernel log and understands every wording kernels have used, from the
+    old I(AMD Secure Encrypted Virtualization - SEV - active) and I(AMD Memory Encryption
+    Features active) lines to I(Memory Encryption Features active - AMD SEV SEV-ES SEV-SNP),
+    the I(SEV Status) line, the SNP CPUID table and the C(sev-guest) driver lines.
+  - Checks that C(/dev/sev-guest) exists, which attestation needs.
+  - Read-only; never changes the guest.
+options:
+  root:
+    description:
+      - Directory that prefixes every device and file this module reads (C(/dev/cpu/0/msr),
+        C(/dev/sev-guest)); point it at a copied tree to inspect a guest offline.
+      - When it is not C(/) and O(kernel_log) is unset, the live kernel log is not read,
+        because it would describe this machine and not the tree.
+    type: path
+    default: /
+  kernel_log:
+    description:
+      - File holding a kernel log (for example a saved C(dmesg) output or a serial console
+        log). Read as given, not prefixed with O(root).
+      - When unset, the live log is read with C(dmesg), falling back to C(journalctl -k -b).
+    type: path
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads, so check mode runs it unchanged.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+    description: Linux guests; the MSR is read only on x86_64.
+  facts:
+    support: full
+notes:
+  - Reading the MSR and the live kernel log needs root. Without the C(msr) kernel module
+    the MSR is skipped and the log alone decides.
+seealso:
+  - module: coco.sev_snp.domain_capabilities
+  - module: community.libvirt.virt
+  - name: SEV_STATUS bits in the Linux kernel (msr-index.h)
+    description: MSR_AMD64_SEV_* and MSR_AMD64_SNP_* bit definitions.
+    link: https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/linux.git/tree/arch/x86/include/asm/msr-index.h
+author:
+  - coco.sev_snp maintainers
+"""
+
+EXAMPLES = r"""
+- name: Gather SEV-SNP facts inside the guest
+  coco.sev_snp.guest_facts:
+
+- name: Fail unless the guest is SEV-SNP protected
+  ansible.builtin.assert:
+    that: ansible_facts.sev_snp_guest.snp
+    fail_msg: "{{ ansible_facts.sev_snp_guest.problems | map(attribute='problem') | join('; ') }}"
+
+- name: Judge a saved boot log instead of the live one
+  coco.sev_snp.guest_facts:
+    kernel_log: /var/log/guest-boot.log
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: Facts added to the host.
+  returned: always
+  type: dict
+  contains:
+    sev_snp_guest:
+      description: What this guest knows about its own memory encryption.
+      returned: always
+      type: dict
+      contains:
+        sev:
+          description: Memory is encrypted with AMD SEV.
+          type: bool
+          returned: always
+          sample: true
+        sev_es:
+          description: Register state is encrypted too (SEV-ES).
+          type: bool
+          returned: always
+          sample: true
+        snp:
+          description: The guest runs under SEV-SNP (secure nested paging).
+          type: bool
+          returned: always
+          sample: true
+        features:
+          description: Active SEV features, from the MSR when it could be read, else from the kernel log.
+          type: list
+          elements: str
+          returned: always
+          sample: [SEV, SEV-ES, SEV-SNP, DebugSwap]
+        sources:
+          description: What the verdict rests on, among C(msr), C(kernel_log) and C(sev_guest_device).
+          type: list
+          elements: str
+          returned: always
+          sample: [msr, kernel_log, sev_guest_device]
+        sev_guest_device:
+          description: C(/dev/sev-guest) exists (attestation reports can be requested).
+          type: bool
+          returned: always
+          sample: true
+        msr:
+          description: The decoded SEV_STATUS MSR, or null when it could not be read.
+          type: dict
+          returned: always
+          contains:
+            value:
+              description: Raw MSR value in hex.
+              type: str
+              sample: "0x7"
+            sev:
+              description: Bit 0.
+              type: bool
+            sev_es:
+              description: Bit 1.
+              type: bool
+            snp:
+              description: Bit 2.
+              type: bool
+            features:
+              description: Names of the set bits.
+              type: list
+              elements: str
+            unknown_bits:
+              description: Set bits this module has no name for.
+              type: list
+              elements: int
+        msr_error:
+          description: Why the MSR was not read, or null.
+          type: str
+          returned: always
+          sample: /dev/cpu/0/msr is missing (msr module not loaded)
+        kernel_log:
+          description: What the kernel log says.
+          type: dict
+          returned: always
+          contains:
+            source:
+              description: Where the log came from (the file, C(dmesg), C(journalctl)) or null.
+              type: str
+            snp_cpuid_entries:
+              description: Entries of the SNP CPUID table the kernel reported, or null.
+              type: int
+            sev_guest_driver:
+              description: C(initialized), C(failed) or null when the log does not mention it.
+              type: str
+            vmpck_id:
+              description: VMPCK the sev-guest driver uses, or null.
+              type: int
+            lines:
+              description: The log lines the verdict used, without timestamps.
+              type: list
+              elements: str
+        problems:
+          description: What stands between this guest and an attestable SEV-SNP guest, each with its fix.
+          type: list
+          elements: dict
+          returned: always
+          contains:
+            problem:
+              description: What is wrong.
+              type: str
+            fix:
+              description: How to fix it.
+              type: str
+"""
+
+import errno
+import os
+import struct
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.coco.sev_snp.plugins.module_utils.guest_log import (
+    SEV_STATUS_MSR,
+    decode_sev_status,
+    guest_verdict,
+    parse_guest_kernel_log,
+)
+
+
+def _under(root, path):
+    return os.path.join(root, path.lstrip("/"))
+
+
+def read_sev_status(root):
+    """(value, None) or (None, reason)."""
+    path = _under(root, "/dev/cpu/0/msr")
+    if not os.path.exists(path):
+        return None, "/dev/cpu/0/msr is missing (msr module not loaded; modprobe msr)"
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError as exc:
+        return None, "cannot open /dev/cpu/0/msr: %s (reading MSRs needs root)" % exc.strerror
+    try:
+        data = os.pread(fd, 8, SEV_STATUS_MSR)
+    except OSError as exc:
+        if exc.errno == errno.EIO:
+            return None, "the CPU refused to read MSR C001_0131h: this is not an AMD guest with SEV"
+        return None, "reading MSR C001_0131h failed: %s" % exc.strerror
+    finally:
+        os.close(fd)
+    if len(data) != 8:
+        return None, "reading MSR C001_0131h returned %d bytes instead of 8" % len(data)
+    return struct.unpack("<Q", data)[0], None
+
+
+def read_live_log(module):
+    for command in (["dmesg"], ["journalctl", "-k", "-b", "--no-pager", "-o", "short-monotonic"]):
+        binary = module.get_bin_path(command[0])
+        if binary is None:
+            continue
+        rc, out, _err = module.run_command([binary] + command[1:], environ_update={"LC_ALL": "C"})
+        if rc == 0 and out.strip():
+            return out, command[0]
+    return None, None
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            root=dict(type="path", default="/"),
+            kernel_log=dict(type="path"),
+        ),
+        supports_check_mode=True,
+    )
+    root = module.params["root"]
+    if not os.path.isdir(root):
+        module.fail_json(msg="root %s is not a directory; give the directory that holds the guest's /dev" % root)
+
+    log_text, log_source = None, None
+    if module.params["kernel_log"]:
+        try:
+            with open(module.params["kernel_log"], "r", errors="replace") as handle:
+                log_text = handle.read()
+        except (IOError, OSError) as exc:
+            module.fail_json(msg="cannot read kernel_log %s: %s; give a readable file or leave kernel_log unset "
+                                 "to read the live log" % (module.params["kernel_log"], exc.strerror))
+        log_source = module.params["kernel_log"]
+    elif os.path.realpath(root) == "/":
+        log_text, log_source = read_live_log(module)
+
+    log = parse_guest_kernel_log(log_text)
+    value, msr_error = read_sev_status(root)
+    msr = decode_sev_status(value) if value is not None else None
+    device = os.path.exists(_under(root, "/dev/sev-guest"))
+
+    facts = guest_verdict(log, msr, device)
+    if log_text is None and msr is None:
+        facts["problems"].append({
+            "problem": "the live kernel log could not be read (dmesg and journalctl gave nothing)",
+            "fix": "run as root (become: true) or pass a saved log as kernel_log",
+        })
+    facts.update({
+        "sev_guest_device": device,
+        "msr": msr,
+        "msr_error": msr_error,
+        "kernel_log": {
+            "source": log_source,
+            "snp_cpuid_entries": log["snp_cpuid_entries"],
+            "sev_guest_driver": log["sev_guest_driver"],
+            "vmpck_id": log["vmpck_id"],
+            "lines": log["lines"],
+        },
+    })
+    module.exit_json(changed=False, ansible_facts={"sev_snp_guest": facts})
+
+
+if __name__ == "__main__":
+    main()
