@@ -1,13 +1,20 @@
 # -*- coding: utf-8 -*-
 # Copyright: coco.sev_snp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Jinja filters over kernel command line token lists."""
+"""Jinja filters over kernel command lines, with the rules of the kernel_cmdline module."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.coco.sev_snp.plugins.module_utils.cmdline import apply_options, split_cmdline
+from ansible_collections.coco.sev_snp.plugins.module_utils.cmdline import (
+    OptionError,
+    apply_options,
+    format_option,
+    options_satisfied,
+    split_cmdline,
+    validate_options,
+)
 
 
 def _tokens(value):
@@ -18,37 +25,28 @@ def _tokens(value):
     raise AnsibleFilterError("expected a kernel command line as a string or a list of tokens, got %s" % type(value).__name__)
 
 
-def _options(options):
-    if not isinstance(options, (list, tuple)):
-        raise AnsibleFilterError("options must be a list of {name, value, state} mappings")
-    result = []
-    for option in options:
-        if not isinstance(option, dict) or not option.get("name"):
-            raise AnsibleFilterError("every option needs a name, got %r" % (option,))
-        result.append({
-            "name": str(option["name"]),
-            "value": None if option.get("value") is None else str(option["value"]),
-            "state": option.get("state") or "present",
-        })
-    return result
+def _checked(function, *args):
+    try:
+        return function(*args)
+    except OptionError as exc:
+        raise AnsibleFilterError(str(exc))
 
 
 def cmdline_apply(tokens, options):
-    """Tokens after applying present/absent options (the rules of kernel_cmdline)."""
-    return apply_options(_tokens(tokens), _options(options))
+    """Tokens after applying present/absent options."""
+    return _checked(apply_options, _tokens(tokens), options)
 
 
 def cmdline_satisfies(tokens, options):
     """True when a command line already complies with every option."""
-    current = _tokens(tokens)
-    return apply_options(current, _options(options)) == current
+    return _checked(options_satisfied, _tokens(tokens), options)
 
 
 def cmdline_format(options):
-    """Human-readable summary of options, e.g. 'iommu=nopt, without iommu=pt'."""
+    """Readable summary of options, e.g. 'iommu=nopt, without iommu=pt'."""
     parts = []
-    for option in _options(options):
-        text = option["name"] if option["value"] is None else "%s=%s" % (option["name"], option["value"])
+    for option in _checked(validate_options, options):
+        text = format_option(option["name"], option["value"])
         parts.append(text if option["state"] == "present" else "without " + text)
     return ", ".join(parts)
 
