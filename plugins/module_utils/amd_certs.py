@@ -54,6 +54,7 @@ class ChainError(Exception):
     def __init__(self, check, message):
         super().__init__("%s: %s" % (check, message))
         self.check = check
+        self.detail = message
 
 
 @contextlib.contextmanager

@@ -218,3 +218,48 @@ def kds_hwid(chip_id_hex, product):
     if uses_turin_tcb_layout(product):
         return chip_id_hex[:16]
     return chip_id_hex
+
+
+KDS_DEFAULT_BASE_URL = "https://kdsintf.amd.com"
+_KDS_QUERY_NAMES = (("fmc", "fmcSPL"), ("bootloader", "blSPL"), ("tee", "teeSPL"), ("snp", "snpSPL"),
+                    ("microcode", "ucodeSPL"))
+
+
+def kds_chain_path(product, signing_key="VCEK"):
+    """KDS path of the ASK+ARK (VCEK) or ASVK+ARK (VLEK) bundle."""
+    return "/%s/v1/%s/cert_chain" % ("vlek" if signing_key == "VLEK" else "vcek", product)
+
+
+def kds_vcek_path(product, chip_id_hex, tcb):
+    """KDS path of the VCEK for one chip and TCB, spelled as snpguest spells it.
+
+    Turin identifies the chip by the first 8 bytes of CHIP_ID and adds fmcSPL.
+    """
+    if product not in PRODUCTS:
+        raise ReportError("unknown product %r; expected one of %s" % (product, ", ".join(PRODUCTS)))
+    hwid = kds_hwid(chip_id_hex.lower(), product)
+    if not hwid or set(hwid) == {"0"}:
+        raise ReportError("the chip id is all zeros (the guest masked it); KDS cannot serve a VCEK for it")
+    try:
+        binascii.unhexlify(hwid)
+    except (binascii.Error, ValueError):
+        raise ReportError("chip id %r is not hex" % chip_id_hex)
+    expected_len = 16 if uses_turin_tcb_layout(product) else 128
+    if len(hwid) != expected_len:
+        raise ReportError("chip id for %s must be %d hex digits, got %d" % (product, expected_len, len(hwid)))
+    query = []
+    for level, name in _KDS_QUERY_NAMES:
+        if level == "fmc" and not uses_turin_tcb_layout(product):
+            continue
+        value = tcb.get(level)
+        if value is None:
+            raise ReportError("TCB for %s needs %s (%s)" % (product, level, name))
+        query.append("%s=%02d" % (name, int(value)))
+    return "/vcek/v1/%s/%s?%s" % (product, hwid, "&".join(query))
+
+
+def vcek_cache_name(product, chip_id_hex, tcb):
+    """File name that identifies a VCEK: it never changes for a product, chip and TCB."""
+    hwid = kds_hwid(chip_id_hex.lower(), product)
+    levels = "_".join("%s%d" % (level, int(tcb[level])) for level in tcb_levels(product))
+    return "vcek_%s_%s.der" % (hwid, levels)

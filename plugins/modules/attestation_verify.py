@@ -1,0 +1,262 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2025 coco.sev_snp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: attestation_verify
+short_description: Verify an AMD SEV-SNP attestation report natively
+version_added: 0.1.0
+description:
+  - Parses an SEV-SNP attestation report (version 2, 3 and later; the Turin TCB layout
+    with its FMC field is recognised) and returns every field.
+  - Verifies the AMD certificate chain ARK (self-signed, RSA-PSS SHA-384) -> ASK (ASVK for
+    a VLEK) -> VCEK/VLEK, that the VCEK/VLEK was issued for the report's reported TCB (and,
+    for a VCEK, for the report's chip), then the report's ECDSA P-384/SHA-384 signature
+    over bytes 0x000-0x29F.
+  - The product (Milan, Genoa, Turin) comes from the report (version 3 and later) or from
+    the VCEK/VLEK issuer; a chain of another product is refused, never silently replaced.
+  - Optionally checks the nonce (report_data), the launch measurement, host_data, a minimum
+    TCB, the VMPL, and refuses guests whose policy allows debugging.
+  - B(Controller-side.) This module reads files where it runs and needs the Python
+    C(cryptography) package there. Run it with C(delegate_to: localhost) on the files that
+    M(ansible.builtin.fetch) brought back from the guest and M(coco.sev_snp.kds_fetch)
+    downloaded.
+  - Never changes anything.
+author:
+  - coco.sev_snp maintainers
+requirements:
+  - cryptography >= 41 (on the host the module runs on, normally the controller)
+options:
+  report:
+    description: Path to the binary attestation report (1184 bytes), as written by C(snpguest report).
+    type: path
+    required: true
+  vek:
+    description: Path to the VCEK or VLEK certificate, DER or PEM.
+    type: path
+    required: true
+  cert_chain:
+    description:
+      - Path to the PEM bundle as KDS serves it at C(/vcek/v1/{product}/cert_chain) (ASK + ARK)
+        or C(/vlek/v1/{product}/cert_chain) (ASVK + ARK). A bundle holding ASK, ARK and ASVK
+        is accepted; the intermediate that matches the VCEK/VLEK issuer is used.
+      - The ARK is the trust anchor. Take the bundle from KDS over TLS or from a copy you pinned.
+    type: path
+    required: true
+  expected_report_data:
+    description:
+      - Hex of the data the guest put into the report, normally the nonce. Shorter values
+        are zero-padded to 64 bytes, as the guest pads them.
+    type: str
+  expected_measurement:
+    description: Hex of the expected 48-byte launch measurement.
+    type: str
+  expected_host_data:
+    description: Hex of the expected 32-byte HOST_DATA the hypervisor supplied at launch.
+    type: str
+  min_tcb:
+    description:
+      - Minimum security patch levels for the report's reported TCB. Keys are C(bootloader),
+        C(tee), C(snp), C(microcode) and, on Turin, C(fmc).
+    type: dict
+  allow_debug:
+    description: Accept a guest whose policy allows debugging (policy bit 19).
+    type: bool
+    default: false
+  vmpl:
+    description: VMPL the report must have been requested at.
+    type: int
+  validity_time:
+    description:
+      - Check certificate validity at this time (ISO 8601, for example C(2025-06-01T00:00:00Z))
+        instead of now, to re-verify archived evidence. VLEKs are valid for one year only.
+    type: str
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads files.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+    description: Runs where the files are, normally the controller (C(delegate_to) C(localhost)).
+seealso:
+  - module: coco.sev_snp.kds_fetch
+  - module: ansible.builtin.fetch
+  - name: AMD SEV-SNP ABI specification (publication 56860)
+    description: Layout of the attestation report.
+    link: https://www.amd.com/en/developer/sev.html
+  - name: VCEK certificate and KDS interface specification (publication 57230)
+    description: Certificate chain, extensions and KDS paths.
+    link: https://www.amd.com/en/developer/sev.html
+"""
+
+EXAMPLES = r"""
+- name: Verify the report fetched from the guest
+  coco.sev_snp.attestation_verify:
+    report: "{{ playbook_dir }}/evidence/{{ inventory_hostname }}/report.bin"
+    vek: "{{ playbook_dir }}/evidence/{{ inventory_hostname }}/vcek.der"
+    cert_chain: "{{ playbook_dir }}/evidence/{{ inventory_hostname }}/cert_chain.pem"
+    expected_report_data: "{{ attest_nonce }}"
+    min_tcb:
+      bootloader: 3
+      snp: 8
+      microcode: 115
+    vmpl: 0
+  delegate_to: localhost
+  register: attestation
+
+- name: Show the measurement
+  ansible.builtin.debug:
+    msg: "{{ attestation.report.measurement }}"
+"""
+
+RETURN = r"""
+verified:
+  description: True when every check passed (the module fails otherwise).
+  returned: success
+  type: bool
+  sample: true
+checks:
+  description: The checks that passed, in the order they ran.
+  returned: success
+  type: list
+  elements: str
+  sample: ["report format", "certificate chain ARK-Milan -> SEV-Milan -> VCEK", "report signature"]
+product:
+  description: Product whose chain verified the report.
+  returned: success
+  type: str
+  sample: Milan
+signing_key:
+  description: Key that signed the report, C(VCEK) or C(VLEK).
+  returned: success
+  type: str
+  sample: VCEK
+failed_check:
+  description: Name of the first check that failed.
+  returned: failure
+  type: str
+  sample: report signature
+report:
+  description:
+    - Every field of the report. Byte fields are lower-case hex. TCB values are dicts with
+      C(bootloader), C(tee), C(snp), C(microcode), C(fmc) (null before Turin) and C(raw).
+  returned: success
+  type: dict
+  contains:
+    version: {description: Report format version., type: int, returned: always}
+    guest_svn: {description: Guest security version number., type: int, returned: always}
+    policy: {description: Decoded guest policy (see the policy filters)., type: dict, returned: always}
+    policy_raw: {description: Guest policy as an integer., type: int, returned: always}
+    family_id: {description: Family ID from the ID block., type: str, returned: always}
+    image_id: {description: Image ID from the ID block., type: str, returned: always}
+    vmpl: {description: VMPL the report was requested at., type: int, returned: always}
+    signature_algo: {description: Signature algorithm, 1 is ECDSA P-384 SHA-384., type: int, returned: always}
+    current_tcb: {description: Current TCB of the platform., type: dict, returned: always}
+    reported_tcb: {description: TCB the VCEK/VLEK was derived for., type: dict, returned: always}
+    committed_tcb: {description: Committed TCB., type: dict, returned: always}
+    launch_tcb: {description: TCB at guest launch., type: dict, returned: always}
+    platform_info: {description: Decoded PLATFORM_INFO flags and C(raw)., type: dict, returned: always}
+    key_info: {description: C(author_key_en), C(mask_chip_key), C(signing_key) and C(raw)., type: dict, returned: always}
+    report_data: {description: 64 bytes supplied by the guest (the nonce)., type: str, returned: always}
+    measurement: {description: 48-byte launch measurement., type: str, returned: always}
+    host_data: {description: 32 bytes supplied by the hypervisor., type: str, returned: always}
+    id_key_digest: {description: SHA-384 digest of the ID key., type: str, returned: always}
+    author_key_digest: {description: SHA-384 digest of the author key., type: str, returned: always}
+    report_id: {description: Report ID of the guest., type: str, returned: always}
+    report_id_ma: {description: Report ID of the migration agent., type: str, returned: always}
+    cpuid: {description: CPUID family, model and stepping (version 3 and later; null before)., type: dict, returned: always}
+    chip_id: {description: Chip identifier (zero when masked)., type: str, returned: always}
+    current_version: {description: Firmware C(major), C(minor), C(build)., type: dict, returned: always}
+    committed_version: {description: Committed firmware C(major), C(minor), C(build)., type: dict, returned: always}
+    product: {description: Product the report belongs to., type: str, returned: always}
+    signature: {description: Signature C(r) and C(s) as hex integers., type: dict, returned: always}
+    signing_key: {description: C(VCEK) or C(VLEK)., type: str, returned: always}
+    vek_extensions: {description: "AMD extensions of the VCEK/VLEK: C(tcb), C(hwid), C(product_name), C(csp_id).", type: dict, returned: always}
+    launch_mit_vector: {description: Launch mitigation vector (version 5 and later)., type: int, returned: when present}
+    current_mit_vector: {description: Current mitigation vector (version 5 and later)., type: int, returned: when present}
+"""
+
+import datetime
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.coco.sev_snp.plugins.module_utils import amd_certs
+
+
+def _read(module, name, limit):
+    path = module.params[name]
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(limit + 1)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="cannot read %s %s: %s" % (name, path, exc), failed_check="read %s" % name)
+
+
+def _validity_time(module):
+    text = module.params["validity_time"]
+    if not text:
+        return None
+    try:
+        when = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        module.fail_json(msg="validity_time %r is not ISO 8601, for example 2025-06-01T00:00:00Z" % text,
+                         failed_check="validity_time")
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return when
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            report=dict(type="path", required=True),
+            vek=dict(type="path", required=True),
+            cert_chain=dict(type="path", required=True),
+            expected_report_data=dict(type="str"),
+            expected_measurement=dict(type="str"),
+            expected_host_data=dict(type="str"),
+            min_tcb=dict(type="dict"),
+            allow_debug=dict(type="bool", default=False),
+            vmpl=dict(type="int"),
+            validity_time=dict(type="str"),
+        ),
+        supports_check_mode=True,
+    )
+    if amd_certs.CRYPTOGRAPHY_IMPORT_ERROR is not None:
+        module.fail_json(msg=missing_required_lib("cryptography"), exception=str(amd_certs.CRYPTOGRAPHY_IMPORT_ERROR))
+
+    min_tcb = module.params["min_tcb"]
+    if min_tcb:
+        try:
+            min_tcb = dict((key, int(value)) for key, value in min_tcb.items())
+        except (TypeError, ValueError):
+            module.fail_json(msg="min_tcb values must be integers, got %r" % (module.params["min_tcb"],),
+                             failed_check="min_tcb")
+    report_bytes = _read(module, "report", 4096)
+    vek = _read(module, "vek", 65536)
+    chain = _read(module, "cert_chain", 262144)
+    try:
+        report, passed = amd_certs.verify_attestation(
+            report_bytes, vek, chain,
+            expected_report_data=module.params["expected_report_data"],
+            expected_measurement=module.params["expected_measurement"],
+            expected_host_data=module.params["expected_host_data"],
+            min_tcb=min_tcb,
+            allow_debug=module.params["allow_debug"],
+            vmpl=module.params["vmpl"],
+            now=_validity_time(module),
+        )
+    except amd_certs.ChainError as exc:
+        module.fail_json(msg="attestation failed at check '%s': %s" % (exc.check, exc.detail), failed_check=exc.check)
+    module.exit_json(changed=False, verified=True, checks=passed, report=report,
+                     product=report["product"], signing_key=report["signing_key"])
+
+
+if __name__ == "__main__":
+    main()
