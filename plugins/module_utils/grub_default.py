@@ -104,9 +104,24 @@ class _Lexer(object):
     def __init__(self, text):
         self.text = text
         self.lines = _Lines(text)
+        # Starts of quoted strings that span lines: the usual culprit of a quote left open later.
+        self.multiline_quotes = []
 
     def fail(self, message, offset):
         raise GrubDefaultError(message, self.lines.of(offset))
+
+    def fail_unclosed(self, what, offset):
+        message = "%s opened here is never closed" % what
+        if self.multiline_quotes:
+            first = self.multiline_quotes[0]
+            message += ("; the quoted string that starts on line %d spans several lines, so a closing quote "
+                        "missing there would explain it" % self.lines.of(first))
+        self.fail(message, offset)
+
+    def _closed(self, start, end):
+        if "\n" in self.text[start:end]:
+            self.multiline_quotes.append(start)
+        return end
 
     def commands(self):
         text = self.text
@@ -176,8 +191,8 @@ class _Lexer(object):
         if char == "'":
             end = text.find("'", pos + 1)
             if end < 0:
-                self.fail("single quote opened here is never closed", pos)
-            return Segment("sq", pos, end + 1)
+                self.fail_unclosed("single quote", pos)
+            return Segment("sq", pos, self._closed(pos, end + 1))
         if char == '"':
             return Segment("dq", pos, self._double_quoted_end(pos))
         if char == "`":
@@ -212,7 +227,7 @@ class _Lexer(object):
             if char == "\\":
                 pos += 2
             elif char == '"':
-                return pos + 1
+                return self._closed(start, pos + 1)
             elif char == "`":
                 pos = self._backquote_end(pos)
             elif char == "$" and text.startswith("(", pos + 1):
@@ -221,7 +236,7 @@ class _Lexer(object):
                 pos = self._brace_end(pos)
             else:
                 pos += 1
-        self.fail("double quote opened here is never closed", start)
+        self.fail_unclosed("double quote", start)
 
     def _ansi_end(self, start):
         text = self.text
@@ -233,7 +248,7 @@ class _Lexer(object):
                 return pos + 1
             else:
                 pos += 1
-        self.fail("$' quote opened here is never closed", start)
+        self.fail_unclosed("$' quote", start)
 
     def _backquote_end(self, start):
         text = self.text
@@ -245,7 +260,7 @@ class _Lexer(object):
                 return pos + 1
             else:
                 pos += 1
-        self.fail("backquote opened here is never closed", start)
+        self.fail_unclosed("backquote", start)
 
     def _nested_end(self, start, opening, closing, what):
         text = self.text
@@ -258,7 +273,7 @@ class _Lexer(object):
             elif char == "'":
                 end = text.find("'", pos + 1)
                 if end < 0:
-                    self.fail("single quote opened here is never closed", pos)
+                    self.fail_unclosed("single quote", pos)
                 pos = end + 1
             elif char == '"':
                 pos = self._double_quoted_end(pos)
@@ -274,7 +289,7 @@ class _Lexer(object):
                     return pos
             else:
                 pos += 1
-        self.fail("%s opened here is never closed" % what, start)
+        self.fail_unclosed(what, start)
 
     def _paren_end(self, start):
         return self._nested_end(start, "(", ")", "$(")
@@ -452,8 +467,6 @@ def cmdline_tokens(text):
 def _encode(token, quote):
     if quote == '"':
         return re.sub(r'([\\"$`])', r"\\\1", token)
-    if quote == "'":
-        return token.replace("'", "'\\''")
     return token
 
 
@@ -469,15 +482,21 @@ def _render(text, assignment, items):
     else:
         lead, trail, separators = body, "", []
     quote = assignment.quote
-    if quote == "" and (len(items) > 1 or any(
-            origin is None and not _UNQUOTED_SAFE_RE.match(token) for token, origin, _slot in items)):
+    new_tokens = [token for token, origin, _slot in items if origin is None]
+    if quote == "" and (len(items) > 1 or any(not _UNQUOTED_SAFE_RE.match(token) for token in new_tokens)):
+        quote = '"'
+    # '\'' would be mixed quoting; double quotes say the same in a form this parser reads back.
+    requote = quote == "'" and any("'" in token for token in new_tokens)
+    if requote:
         quote = '"'
     parts = [lead]
     for position, (token, origin, slot) in enumerate(items):
         if position:
             separator = separators[slot] if slot is not None and slot > 0 else " "
             parts.append(separator)
-        if origin is not None:
+        if origin is not None and requote:
+            parts.append(_encode(tokens[origin].text, quote))
+        elif origin is not None:
             parts.append(text[tokens[origin].start:tokens[origin].end])
         else:
             parts.append(_encode(token, quote))

@@ -1,0 +1,319 @@
+# -*- coding: utf-8 -*-
+# Copyright: coco.sev_snp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Parser and editor of /etc/default/grub; bash itself is the oracle for generated text."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from ansible_collections.coco.sev_snp.plugins.module_utils.cmdline import (
+    OptionError,
+    split_cmdline,
+    token_name,
+    token_value,
+)
+from ansible_collections.coco.sev_snp.plugins.module_utils.grub_default import (
+    GrubDefaultError,
+    cmdline_tokens,
+    edit_variable,
+    find_assignments,
+    set_variable_tokens,
+)
+from corpus import corpus_params
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "grub")
+DEFAULT = "GRUB_CMDLINE_LINUX_DEFAULT"
+LINUX = "GRUB_CMDLINE_LINUX"
+SNP_CONFLICTS = [
+    {"name": "iommu", "value": "pt", "state": "absent"},
+    {"name": "iommu.passthrough", "value": "1", "state": "absent"},
+    {"name": "amd_iommu", "value": "off", "state": "absent"},
+]
+SNP_DEFAULT_OPTIONS = [{"name": "iommu", "value": "nopt", "state": "present"}] + SNP_CONFLICTS
+
+needs_bash = pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+
+
+def fixture(name):
+    with open(os.path.join(FIXTURES, name), "rb") as handle:
+        return handle.read().decode("utf-8")
+
+
+def present(name, value=None):
+    return {"name": name, "value": value, "state": "present"}
+
+
+def absent(name, value=None):
+    return {"name": name, "value": value, "state": "absent"}
+
+
+def bash_values(tmp_path, text, names, env=None):
+    """Values bash gives names after sourcing text (stdout and errors of the file ignored)."""
+    path = tmp_path / "sourced"
+    path.write_bytes(text.encode("utf-8"))
+    script = 'set -f; source "$1" >/dev/null 2>&1; shift; for n in "$@"; do printf "%s\\0" "${!n}"; done'
+    result = subprocess.run(["bash", "-c", script, "bash", str(path)] + list(names), env=dict(env or {}, PATH=os.environ["PATH"]),
+                            stdout=subprocess.PIPE, check=True)
+    return result.stdout.decode("utf-8").split("\0")[:-1]
+
+
+def bash_tokens(tmp_path, text, name=DEFAULT, env=None):
+    return split_cmdline(bash_values(tmp_path, text, [name], env)[0])
+
+
+def bash_syntax_ok(tmp_path, text):
+    path = tmp_path / "syntax"
+    path.write_bytes(text.encode("utf-8"))
+    return subprocess.run(["bash", "-n", str(path)], stderr=subprocess.PIPE).returncode == 0
+
+
+class TestFindAssignments:
+    def test_fixture_assignments_with_lines_and_spans(self):
+        text = fixture("suse-passthrough.grub")
+        (default,) = find_assignments(text, DEFAULT)
+        assert default.lineno == 8
+        assert default.quote == '"'
+        assert default.token_texts[-3:] == ["iommu=pt", "crashkernel=256M,high", "crashkernel=72M,low"]
+        assert text[default.value_start:default.value_end].startswith('"splash=silent')
+        assert text[default.start:default.value_start] == DEFAULT + "="
+        (linux,) = find_assignments(text, LINUX)
+        assert linux.token_texts == ["amd_iommu=off", "console=tty0", "console=ttyS0,115200"]
+
+    def test_commented_assignment_is_not_an_assignment(self):
+        assert find_assignments('# GRUB_CMDLINE_LINUX_DEFAULT="x"\nA=1 # GRUB_CMDLINE_LINUX_DEFAULT=y\n', DEFAULT) == []
+
+    def test_hash_inside_quotes_is_part_of_the_value(self):
+        (found,) = find_assignments('GRUB_CMDLINE_LINUX_DEFAULT="a #b" # comment\n', DEFAULT)
+        assert found.token_texts == ["a", "#b"]
+
+    def test_quoting_styles(self):
+        text = "A='x  y'\nB=z\nC=\nD=\"\"\nexport E=\"p q\"\n"
+        assert [(a.quote, a.token_texts) for a in find_assignments(text, "A")] == [("'", ["x", "y"])]
+        assert [(a.quote, a.token_texts) for a in find_assignments(text, "B")] == [("", ["z"])]
+        assert [(a.quote, a.token_texts) for a in find_assignments(text, "C")] == [("", [])]
+        assert [(a.quote, a.token_texts) for a in find_assignments(text, "D")] == [('"', [])]
+        (exported,) = find_assignments(text, "E")
+        assert exported.exported and exported.token_texts == ["p", "q"]
+
+    def test_double_quote_escapes_decode_like_the_shell(self):
+        (found,) = find_assignments(r'V="a\"b\" c\\d e\$f \x \`"' + "\n", "V")
+        assert found.token_texts == ['a"b"', "c\\d", "e$f", "\\x", "`"]
+
+    def test_kernel_quotes_inside_the_value_keep_one_token(self):
+        (found,) = find_assignments('V="dyndbg=\\"file ccp.c +p\\" quiet"\n', "V")
+        assert found.token_texts == ['dyndbg="file ccp.c +p"', "quiet"]
+        assert token_value(found.token_texts[0]) == "file ccp.c +p"
+
+    def test_references_are_opaque_tokens(self):
+        (found,) = find_assignments('V="$V ${W:-x y} $1 iommu=pt"\n', "V")
+        assert found.token_texts == ["$V", "${W:-x y}", "$1", "iommu=pt"]
+
+    def test_several_assignments_on_one_line(self):
+        found = find_assignments("V=a; V='b c' W=1\n", "V")
+        assert [a.token_texts for a in found] == [["a"], ["b", "c"]]
+
+    def test_multiline_double_quoted_value(self):
+        (found,) = find_assignments('V="a\n  b"\nW=1\n', "V")
+        assert found.token_texts == ["a", "b"] and found.lineno == 1
+
+    def test_command_substitution_elsewhere_is_followed(self):
+        text = fixture("debian-style.grub")
+        (found,) = find_assignments(text, DEFAULT)
+        assert found.token_texts == ["quiet", "pci=nomsi", "pci=nommconf"] and found.quote == "'"
+        assert find_assignments('X=$(echo ")" \'(\' $(true))\nV=1\n', "V")[0].token_texts == ["1"]
+
+    def test_other_variable_with_a_longer_name_is_not_matched(self):
+        assert find_assignments("GRUB_CMDLINE_LINUX_DEFAULT=a\n", LINUX) == []
+
+    def test_bad_variable_name(self):
+        with pytest.raises(ValueError, match="not a shell variable name"):
+            find_assignments("", "1X")
+
+
+@pytest.mark.parametrize("text, lineno, message", [
+    (None, 3, "double quote opened here is never closed; the quoted string that starts on line 2"),
+    ("A=1\nB='x\n", 2, "single quote opened here is never closed"),
+    ("A=1\n\nV=\"$(uname -r) quiet\"\n", 3, "command substitution"),
+    ("V=`uname -r`\n", 1, "command substitution"),
+    ("A=1\nV=\"a \\\n b\"\n", 2, "continues on the next line"),
+    ("V=a\\\nb\n", 1, "line continuation"),
+    ("V=\"a\"'b'\n", 1, "mixed quoting"),
+    ("V=a\\ b\n", 1, "backslash escape"),
+    ("V=$'a b'\n", 1, "$'...' quoting"),
+    ("V=a\nV+=\" b\"\n", 2, "+= (append) is not supported"),
+    ("if true; then\n  V=a\nfi\n", 2, "compound command"),
+    ("V=a true\n", 1, "command prefix"),
+    ("A=1\ncat <<EOF\nV=x\nEOF\n", 2, "here-documents"),
+    ("A=\"$(echo\n", 1, "$( opened here is never closed"),
+])
+def test_content_it_cannot_follow_fails_with_line(text, lineno, message):
+    text = fixture("unclosed-quote.grub") if text is None else text
+    with pytest.raises(GrubDefaultError) as raised:
+        edit_variable(text, "V" if "V" in text and DEFAULT not in text else DEFAULT, [present("iommu", "nopt")])
+    assert raised.value.lineno == lineno
+    assert message in raised.value.message
+    assert str(raised.value).startswith("line %d: " % lineno)
+
+
+class TestEdit:
+    def test_suse_fixture_only_the_value_changes(self, tmp_path):
+        text = fixture("suse-passthrough.grub")
+        result = edit_variable(text, DEFAULT, SNP_DEFAULT_OPTIONS)
+        assert result.changed and result.warnings == [] and result.lineno == 8
+        assert result.after == [t if t != "iommu=pt" else "iommu=nopt" for t in result.before]
+        # The double space after the replaced token is the original separator of its neighbour.
+        assert 'security=apparmor iommu=nopt  crashkernel=256M,high' in result.text
+        old_lines, new_lines = text.split("\n"), result.text.split("\n")
+        assert [i for i, (a, b) in enumerate(zip(old_lines, new_lines)) if a != b] == [7]
+        assert len(old_lines) == len(new_lines)
+        if shutil.which("bash"):
+            assert bash_tokens(tmp_path, result.text) == result.after
+
+    def test_repeated_keys_and_single_quotes_kept(self, tmp_path):
+        text = fixture("debian-style.grub")
+        result = edit_variable(text, DEFAULT, SNP_DEFAULT_OPTIONS)
+        assert "GRUB_CMDLINE_LINUX_DEFAULT='quiet pci=nomsi pci=nommconf iommu=nopt'\n" in result.text
+        assert result.text.replace(" iommu=nopt'", "'") == text
+
+    def test_leading_and_trailing_space_inside_quotes_kept(self):
+        result = edit_variable('V=" a  b "\n', "V", [absent("a"), present("c")])
+        assert result.text == 'V=" b c "\n'
+
+    def test_unquoted_single_token_stays_unquoted(self):
+        assert edit_variable("V=\n", "V", [present("iommu", "nopt")]).text == "V=iommu=nopt\n"
+        assert edit_variable("V=quiet\n", "V", [absent("quiet")]).text == "V=\n"
+
+    @needs_bash
+    def test_unquoted_becoming_several_tokens_gets_double_quotes(self, tmp_path):
+        result = edit_variable("V=quiet # keep\n", "V", [present("iommu", "nopt")])
+        assert result.text == 'V="quiet iommu=nopt" # keep\n'
+        assert bash_tokens(tmp_path, result.text, "V") == ["quiet", "iommu=nopt"]
+
+    @needs_bash
+    @pytest.mark.parametrize("original", ['V="quiet"\n', "V='quiet'\n", "V=quiet\n", "V=\n"])
+    @pytest.mark.parametrize("value", ["a$b", "a`b`", "a\\b", "it's", "x$(id)", "${HOME}", "*"])
+    def test_values_needing_quoting_reach_bash_literally(self, tmp_path, original, value):
+        result = edit_variable(original, "V", [present("opt", value)])
+        expected = [t for t in split_cmdline(original.split("=", 1)[1].strip("\"'\n"))] + ["opt=" + value]
+        assert result.after == expected
+        assert bash_tokens(tmp_path, result.text, "V", env={"b": "NO", "HOME": "NO"}) == expected
+        assert edit_variable(result.text, "V", [present("opt", value)]).changed is False
+
+    @needs_bash
+    def test_references_preserved_and_expanded_by_bash(self, tmp_path):
+        text = fixture("drop-in-self-reference.cfg")
+        result = edit_variable(text, DEFAULT, SNP_DEFAULT_OPTIONS)
+        assert result.text == text.replace("iommu=pt", "iommu=nopt")
+        assert bash_tokens(tmp_path, result.text, env={DEFAULT: "quiet splash"}) == ["quiet", "splash", "iommu=nopt"]
+        linux = edit_variable(result.text, LINUX, [absent("console")])
+        assert 'export GRUB_CMDLINE_LINUX="${GRUB_CMDLINE_LINUX}"\n' in linux.text
+        assert bash_tokens(tmp_path, linux.text, LINUX, env={LINUX: "ro"}) == ["ro"]
+
+    def test_final_newline_absence_is_kept_when_editing(self):
+        text = fixture("no-final-newline.grub")
+        result = edit_variable(text, DEFAULT, SNP_DEFAULT_OPTIONS)
+        assert result.text == 'GRUB_CMDLINE_LINUX_DEFAULT="quiet iommu=nopt" # no newline at the end'
+
+    @needs_bash
+    @pytest.mark.parametrize("text, expected, lineno", [
+        ("A=1\n", 'A=1\nGRUB_CMDLINE_LINUX_DEFAULT="iommu=nopt"\n', 2),
+        ("A=1", 'A=1\nGRUB_CMDLINE_LINUX_DEFAULT="iommu=nopt"', 2),
+        ("", 'GRUB_CMDLINE_LINUX_DEFAULT="iommu=nopt"\n', 1),
+        ("# only a comment", '# only a comment\nGRUB_CMDLINE_LINUX_DEFAULT="iommu=nopt"', 2),
+    ])
+    def test_missing_variable_is_appended_double_quoted(self, tmp_path, text, expected, lineno):
+        result = edit_variable(text, DEFAULT, SNP_DEFAULT_OPTIONS)
+        assert (result.text, result.before, result.after, result.lineno) == (expected, [], ["iommu=nopt"], lineno)
+        assert bash_tokens(tmp_path, result.text) == ["iommu=nopt"]
+        assert not edit_variable(result.text, DEFAULT, SNP_DEFAULT_OPTIONS).changed
+
+    def test_missing_variable_and_nothing_to_add_is_no_change(self):
+        result = edit_variable("A=1\n", DEFAULT, SNP_CONFLICTS)
+        assert (result.text, result.changed, result.lineno) == ("A=1\n", False, None)
+
+    def test_several_assignments_edit_the_last_and_warn(self):
+        text = 'V="iommu=pt a"\nB=1\nV="iommu=pt b"\n'
+        result = edit_variable(text, "V", [absent("iommu")])
+        assert result.text == 'V="iommu=pt a"\nB=1\nV="b"\n'
+        assert result.lineno == 3
+        assert result.warnings == ["V is assigned 2 times (lines 1, 3); the shell keeps the last one, so only line 3 is edited"]
+
+    def test_several_assignments_with_self_reference_say_so(self):
+        result = edit_variable('V="iommu=pt"\nV="$V quiet"\n', "V", [absent("iommu")])
+        assert not result.changed
+        assert "expands $V, so tokens of the earlier lines still reach the kernel" in result.warnings[0]
+
+    def test_unchanged_text_is_identical(self):
+        text = 'V=" quiet  iommu=nopt "\n'
+        result = edit_variable(text, "V", SNP_DEFAULT_OPTIONS)
+        assert (result.changed, result.text) == (False, text)
+
+    def test_bad_options_raise_before_anything(self):
+        with pytest.raises(OptionError):
+            edit_variable("V=a\n", "V", [present("a b")])
+
+
+@pytest.mark.parametrize("name", ["suse-passthrough.grub", "debian-style.grub", "drop-in-self-reference.cfg",
+                                  "no-final-newline.grub"])
+def test_fixture_edits_are_idempotent(name):
+    text = fixture(name)
+    for variable, options in ((DEFAULT, SNP_DEFAULT_OPTIONS), (LINUX, SNP_CONFLICTS)):
+        once = edit_variable(text, variable, options)
+        twice = edit_variable(once.text, variable, options)
+        assert not twice.changed and twice.text == once.text
+        text = once.text
+
+
+def test_cmdline_tokens_linux_then_default():
+    text = fixture("suse-passthrough.grub")
+    assert cmdline_tokens(text)[:4] == ["amd_iommu=off", "console=tty0", "console=ttyS0,115200", "splash=silent"]
+    assert cmdline_tokens("A=1\n") == []
+
+
+def test_set_variable_tokens_keeps_spacing_of_kept_tokens():
+    result = set_variable_tokens('V=" a  b   c"\n', "V", ["a", "x", "c", "d"])
+    assert result.text == 'V=" a  x   c d"\n'
+    assert set_variable_tokens(result.text, "V", ["a", "x", "c", "d"]).changed is False
+
+
+def _value_span(text, variable):
+    found = find_assignments(text, variable)
+    return (found[-1].value_start, found[-1].value_end) if found else None
+
+
+@pytest.mark.parametrize("path", corpus_params("grub", suffixes=[".grub"]))
+def test_corpus_grub_files_take_the_snp_edit(tmp_path, path):
+    with open(path, "rb") as handle:
+        original = handle.read().decode("utf-8")
+    text = original
+    edits = []
+    for variable, options in ((DEFAULT, SNP_DEFAULT_OPTIONS), (LINUX, SNP_CONFLICTS)):
+        span = _value_span(text, variable)
+        result = edit_variable(text, variable, options)
+        assert not edit_variable(result.text, variable, options).changed, "second apply changes nothing"
+        if span is not None:
+            # Every byte outside the edited value is unchanged.
+            start, end = span
+            assert result.text[:start] == text[:start]
+            assert result.text[len(result.text) - (len(text) - end):] == text[end:]
+        elif result.changed:
+            assert result.text.startswith(text.rstrip("\n"))
+            assert result.text.count("\n") - text.count("\n") in (0, 1)
+        conflicting = {("iommu", "pt"), ("iommu.passthrough", "1"), ("amd_iommu", "off")}
+        kept = [t for t in result.before if token_name(t) != "iommu" and (token_name(t), token_value(t)) not in conflicting]
+        assert [t for t in result.after if token_name(t) != "iommu"] == kept, "unrelated tokens kept in order"
+        edits.append(result)
+        text = result.text
+    combined = cmdline_tokens(text)
+    assert [t for t in combined if token_name(t) == "iommu"] == ["iommu=nopt"]
+    if shutil.which("bash"):
+        linux, default = bash_values(tmp_path, text, [LINUX, DEFAULT])
+        assert split_cmdline(default) == edits[0].after
+        assert split_cmdline(linux) == edits[1].after
+        assert bash_syntax_ok(tmp_path, text) == bash_syntax_ok(tmp_path, original)
+        assert re.search(r"\biommu=nopt\b", default)
