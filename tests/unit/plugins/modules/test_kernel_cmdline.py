@@ -1,0 +1,220 @@
+# -*- coding: utf-8 -*-
+# Copyright: coco.sev_snp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""kernel_cmdline run in-process on files in tmp_path, and once as a real module process."""
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.coco.sev_snp.plugins.modules import kernel_cmdline
+
+SUSE = (
+    "# defaults\n"
+    "GRUB_TIMEOUT=8\n"
+    'GRUB_CMDLINE_LINUX_DEFAULT="splash=silent quiet iommu=pt"\n'
+    'GRUB_CMDLINE_LINUX=""\n'
+)
+SNP_OPTIONS = [
+    {"name": "iommu", "value": "nopt"},
+    {"name": "iommu", "value": "pt", "state": "absent"},
+    {"name": "amd_iommu", "value": "off", "state": "absent"},
+]
+
+
+class ExitJson(Exception):
+    pass
+
+
+class FailJson(Exception):
+    pass
+
+
+@pytest.fixture
+def run(monkeypatch):
+    """Run the module with args; returns (result, warnings)."""
+    warnings = []
+
+    def exit_json(self, **kwargs):
+        raise ExitJson(kwargs)
+
+    def fail_json(self, msg, **kwargs):
+        kwargs.update(failed=True, msg=msg)
+        raise FailJson(kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, warning, **kw: warnings.append(warning))
+
+    def _run(args, fails=False):
+        del warnings[:]
+        with patch_module_args(args):
+            with pytest.raises(FailJson if fails else ExitJson) as raised:
+                kernel_cmdline.main()
+        return raised.value.args[0], list(warnings)
+
+    return _run
+
+
+@pytest.fixture
+def grub(tmp_path):
+    path = tmp_path / "grub"
+    path.write_text(SUSE)
+    return path
+
+
+def test_edit_changes_only_the_value(run, grub):
+    result, warnings = run({"path": str(grub), "options": SNP_OPTIONS})
+    assert result["changed"] is True
+    assert grub.read_text() == SUSE.replace("iommu=pt", "iommu=nopt")
+    assert result["before"] == ["splash=silent", "quiet", "iommu=pt"]
+    assert result["after"] == ["splash=silent", "quiet", "iommu=nopt"]
+    assert result["cmdline"] == ["splash=silent", "quiet", "iommu=nopt"]
+    assert result["lineno"] == 3
+    assert result["variable"] == "GRUB_CMDLINE_LINUX_DEFAULT"
+    assert "backup_file" not in result and "diff" not in result
+    assert warnings == []
+
+
+def test_second_run_changes_nothing(run, grub):
+    run({"path": str(grub), "options": SNP_OPTIONS})
+    first = grub.read_bytes()
+    mtime = os.stat(str(grub)).st_mtime_ns
+    result, _warnings = run({"path": str(grub), "options": SNP_OPTIONS})
+    assert result["changed"] is False
+    assert result["before"] == result["after"]
+    assert grub.read_bytes() == first
+    assert os.stat(str(grub)).st_mtime_ns == mtime
+
+
+def test_check_mode_with_diff_writes_nothing(run, grub, tmp_path):
+    before = os.stat(str(grub))
+    result, _warnings = run({"path": str(grub), "options": SNP_OPTIONS, "backup": True,
+                             "_ansible_check_mode": True, "_ansible_diff": True})
+    assert result["changed"] is True
+    assert grub.read_text() == SUSE
+    assert os.stat(str(grub)).st_mtime_ns == before.st_mtime_ns
+    assert sorted(os.listdir(str(tmp_path))) == ["grub"], "no backup, no temporary file"
+    assert "backup_file" not in result
+    assert result["diff"] == {
+        "before": SUSE, "after": SUSE.replace("iommu=pt", "iommu=nopt"),
+        "before_header": str(grub), "after_header": str(grub),
+    }
+    assert result["after"][-1] == "iommu=nopt"
+
+
+def test_diff_mode_when_unchanged_is_equal_text(run, grub):
+    result, _warnings = run({"path": str(grub), "options": [{"name": "quiet"}], "_ansible_diff": True})
+    assert result["changed"] is False
+    assert result["diff"]["before"] == result["diff"]["after"] == SUSE
+
+
+def test_backup_holds_the_original(run, grub, tmp_path):
+    result, _warnings = run({"path": str(grub), "options": SNP_OPTIONS, "backup": True})
+    backup = result["backup_file"]
+    assert os.path.dirname(backup) == str(tmp_path) and backup != str(grub)
+    with open(backup) as handle:
+        assert handle.read() == SUSE
+    assert "iommu=nopt" in grub.read_text()
+    assert sorted(os.listdir(str(tmp_path))) == sorted(["grub", os.path.basename(backup)])
+
+
+def test_no_backup_without_change(run, grub, tmp_path):
+    result, _warnings = run({"path": str(grub), "options": [{"name": "quiet"}], "backup": True})
+    assert result["changed"] is False and "backup_file" not in result
+    assert os.listdir(str(tmp_path)) == ["grub"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing the owner needs root")
+def test_mode_and_owner_preserved(run, grub):
+    os.chmod(str(grub), 0o640)
+    os.chown(str(grub), 4242, 4343)
+    inode = os.stat(str(grub)).st_ino
+    run({"path": str(grub), "options": SNP_OPTIONS})
+    after = os.stat(str(grub))
+    assert stat.S_IMODE(after.st_mode) == 0o640
+    assert (after.st_uid, after.st_gid) == (4242, 4343)
+    assert after.st_ino != inode, "replaced by rename, not rewritten in place"
+    assert "iommu=nopt" in grub.read_text()
+
+
+def test_missing_variable_is_appended(run, tmp_path):
+    path = tmp_path / "grub"
+    path.write_text("GRUB_TIMEOUT=8")
+    result, _warnings = run({"path": str(path), "variable": "GRUB_CMDLINE_LINUX", "options": SNP_OPTIONS})
+    assert path.read_text() == 'GRUB_TIMEOUT=8\nGRUB_CMDLINE_LINUX="iommu=nopt"'
+    assert (result["before"], result["after"], result["lineno"]) == ([], ["iommu=nopt"], 2)
+
+
+def test_several_assignments_warn(run, tmp_path):
+    path = tmp_path / "grub"
+    path.write_text('GRUB_CMDLINE_LINUX_DEFAULT="a"\nGRUB_CMDLINE_LINUX_DEFAULT="b iommu=pt"\n')
+    result, warnings = run({"path": str(path), "options": SNP_OPTIONS})
+    assert path.read_text() == 'GRUB_CMDLINE_LINUX_DEFAULT="a"\nGRUB_CMDLINE_LINUX_DEFAULT="b iommu=nopt"\n'
+    assert len(warnings) == 1 and warnings[0].startswith(str(path) + ": GRUB_CMDLINE_LINUX_DEFAULT is assigned 2 times")
+
+
+def test_unfollowable_content_fails_with_line_and_leaves_file(run, tmp_path):
+    path = tmp_path / "grub"
+    text = 'GRUB_TIMEOUT=8\n\nGRUB_CMDLINE_LINUX_DEFAULT="quiet $(cat /proc/cmdline)"\n'
+    path.write_text(text)
+    result, _warnings = run({"path": str(path), "options": SNP_OPTIONS}, fails=True)
+    assert result["msg"].startswith("%s line 3: the value of GRUB_CMDLINE_LINUX_DEFAULT uses command substitution" % path)
+    assert result["msg"].endswith("the file was not changed")
+    assert result["lineno"] == 3
+    assert path.read_text() == text
+    assert os.listdir(str(tmp_path)) == ["grub"]
+
+
+@pytest.mark.parametrize("options, message", [
+    ([{"name": "iommu=pt"}], "may not contain whitespace, quotes, '='"),
+    ([{"name": "console", "value": "tty0 ttyS0"}], "may not contain whitespace"),
+    ([{"name": "iommu", "value": "nopt"}, {"name": "iommu", "state": "absent"}], "both present and absent"),
+])
+def test_bad_options_fail_clearly(run, grub, options, message):
+    result, _warnings = run({"path": str(grub), "options": options}, fails=True)
+    assert message in result["msg"]
+    assert grub.read_text() == SUSE
+
+
+def test_bad_variable_name_fails_clearly(run, grub):
+    result, _warnings = run({"path": str(grub), "variable": "GRUB-CMDLINE", "options": SNP_OPTIONS}, fails=True)
+    assert "'GRUB-CMDLINE' is not a shell variable name" in result["msg"]
+
+
+def test_missing_file_fails_clearly(run, tmp_path):
+    result, _warnings = run({"path": str(tmp_path / "absent"), "options": SNP_OPTIONS}, fails=True)
+    assert result["msg"].startswith("%s does not exist" % (tmp_path / "absent"))
+
+
+def test_bytes_that_are_not_utf8_survive(run, tmp_path):
+    path = tmp_path / "grub"
+    original = b"# caf\xe9 in latin-1\nGRUB_CMDLINE_LINUX_DEFAULT='quiet iommu=pt'\n"
+    path.write_bytes(original)
+    run({"path": str(path), "options": SNP_OPTIONS})
+    assert path.read_bytes() == original.replace(b"iommu=pt", b"iommu=nopt")
+
+
+def test_runs_as_a_module_process(tmp_path, grub):
+    """The real entry point: argument file, JSON on stdout, warnings in the result."""
+    grub.write_text('GRUB_CMDLINE_LINUX_DEFAULT="a"\nGRUB_CMDLINE_LINUX_DEFAULT=iommu=pt\n')
+    args = tmp_path / "args.json"
+    args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {"path": str(grub), "options": SNP_OPTIONS}}))
+    collections = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(kernel_cmdline.__file__))))
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(collections)))
+    process = subprocess.run([sys.executable, "-m", "ansible_collections.coco.sev_snp.plugins.modules.kernel_cmdline",
+                              str(args)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    result = json.loads(process.stdout.decode())
+    assert result["changed"] is True, process.stderr
+    assert result["after"] == ["iommu=nopt"]
+    # ansible-core 2.19 reports warnings as structured events; older releases as strings.
+    assert "GRUB_CMDLINE_LINUX_DEFAULT is assigned 2 times (lines 1, 2)" in json.dumps(result["warnings"])
+    assert grub.read_text() == 'GRUB_CMDLINE_LINUX_DEFAULT="a"\nGRUB_CMDLINE_LINUX_DEFAULT=iommu=nopt\n'
