@@ -1,0 +1,455 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2025, coco.sev_snp maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read the SEV, SEV-SNP, RMP, ASID and AMD-Vi lines of a Linux kernel log.
+
+The parser takes text and returns plain data; it never reads a file. Message
+formats come from drivers/crypto/ccp/sev-dev.c, arch/x86/virt/svm/sev.c,
+arch/x86/kvm/svm/sev.c and drivers/iommu/amd/init.c of kernels 5.14 and later,
+plus the out-of-tree AMD "snp-host" kernels that preceded mainline support.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A line may carry, in this order: a journal prefix ("Nov 26 07:01:02 host kernel:"
+# or "2025-11-26T07:01:02+0100 host kernel:"), a printk stamp ("[  12.345]" or the
+# "dmesg -T" form "[Wed Nov 26 07:01:02 2025]"), and a syslog level ("<6>").
+_JOURNAL_PREFIX = re.compile(
+    r"^(?:"
+    r"[A-Z][a-z]{2}\s+\d{1,2}\s+\d{2}:\d{2}:\d{2}"
+    r"|\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"
+    r")\s+\S+\s+kernel:\s?"
+)
+_PRINTK_STAMP = re.compile(r"^\s*\[[^\]]*\]\s?")
+_BOOT_STAMP = re.compile(r"\[\s*0\.0+\]")
+_SYSLOG_LEVEL = re.compile(r"^<\d+>")
+
+_PCI_ADDRESS = r"[0-9a-fA-F]{4}:\s*[0-9a-fA-F]{2}:\s*[0-9a-fA-F]{2}\.\s*[0-7]"
+_CCP_DEVICE = re.compile(r"\bccp\s+(" + _PCI_ADDRESS + r")\s*:")
+_HEX = r"(0x[0-9a-fA-F]+|[0-9a-fA-F]+)"
+_INT = r"(-?\d+)"
+
+_VERSION = r"(\d+)\s*\.\s*(\d+)\s+build\s*:\s*(\d+)"
+_SNP_API = re.compile(r"SEV-SNP\s+API\s*:\s*" + _VERSION)
+_SEV_API = re.compile(r"(?<![\w-])SEV\s+API\s*:\s*" + _VERSION)
+_FW_UPDATED_FROM = re.compile(
+    r"SEV firmware updated from (\d+)\.(\d+)\.(\d+) to (\d+)\.(\d+)\.(\d+)")
+_FW_UPDATE_OK = re.compile(r"SEV firmware update successful")
+_FW_LOAD_FAILED = re.compile(r"firmware: failed to load (amd/\S+)")
+
+_SEV_PROBE = re.compile(r"\bsev enabled\b")
+_PSP_ENABLED = re.compile(r"\bpsp enabled\b")
+_PSP_NO_SEV = re.compile(r"psp does not support SEV\b")
+_SEV_PROBE_FAILED = re.compile(r"\bsev initialization failed\b")
+
+# SNP INIT failures: snp-host 5.x "SEV-SNP: failed to INIT error %#x",
+# 6.9 "SEV-SNP: failed to INIT rc %d, error %#x", 6.15 "SEV-SNP: SNP_INIT_EX failed rc %d,
+# error %#x" (or SNP_INIT / SNP_DF_FLUSH), and the follow-up "failed to INIT, continue SEV INIT".
+_SNP_INIT_FAILED = (
+    re.compile(r"SEV-SNP:\s+failed to INIT\s+rc\s+" + _INT + r",\s*error\s+" + _HEX),
+    re.compile(r"SEV-SNP:\s+failed to INIT\s+error\s+" + _HEX + r"(?:,\s*rc\s+" + _INT + r")?"),
+    re.compile(r"SEV-SNP:\s+(SNP_INIT_EX|SNP_INIT|SNP_DF_FLUSH)\s+failed\s+rc\s+" + _INT
+               + r",\s*error\s+" + _HEX),
+    re.compile(r"SEV-SNP:\s+failed to INIT(?:,|\s*$)"),
+)
+_SNP_INITIALIZED = re.compile(r"SEV-SNP firmware initialized")
+
+# Legacy SEV INIT failures: 4.x/5.x "SEV: failed to INIT error %#x", 6.x "..., rc %d",
+# 6.15 "SEV: INIT failed %#x, rc %d" / "SEV: INIT_EX failed ..." / "SEV: DF_FLUSH failed ...".
+_SEV_INIT_FAILED = (
+    re.compile(r"(?<![\w-])SEV:\s+failed to INIT\s+error\s+" + _HEX + r"(?:,\s*rc\s+" + _INT + r")?"),
+    re.compile(r"(?<![\w-])SEV:\s+failed to INIT\s+rc\s+" + _INT + r",\s*error\s+" + _HEX),
+    re.compile(r"(?<![\w-])SEV:\s+(INIT_EX|INIT|DF_FLUSH)\s+failed\s+" + _HEX + r",\s*rc\s+" + _INT),
+)
+_GET_STATUS_FAILED = re.compile(r"SEV:\s+failed to get status\.?\s+Error:\s*" + _HEX)
+_PSP_TIMEOUT = re.compile(r"sev command\s+" + _HEX + r"\s+timed out, disabling PSP")
+_BROKEN_BIOS = re.compile(r"unable to access the device: you might be running a broken BIOS")
+_MEM_ENCRYPT_OFF = re.compile(r"SEV:\s+memory encryption not enabled by BIOS")
+_SNP_FW_TOO_OLD = re.compile(r"SEV-SNP support requires firmware version >=\s*(\d+)[:.](\d+)")
+
+_RMP_RANGE = re.compile(
+    r"RMP table physical (?:address|range)\s*\[?\s*(0x[0-9a-fA-F]+)\s*-\s*(0x[0-9a-fA-F]+)\s*\]?")
+_RMP_RESERVING = re.compile(r"Reserving start/end of RMP table on a 2MB boundary\s*\[?\s*(0x[0-9a-fA-F]+)")
+_RMP_NOT_RESERVED = re.compile(r"Memory for the RMP table has not been reserved by BIOS")
+_RMP_TOO_SMALL = re.compile(r"Memory reserved for the RMP table does not cover full system RAM")
+_RMP_INVALID = re.compile(r"RMP configuration not valid|Failed to map RMP table")
+_RMP_SEGMENTED = re.compile(r"Segmented RMP using\s+(\d+)\s*GB segments")
+
+_ASID_COUNT = re.compile(
+    r"(?<![\w-])(SEV-ES and SEV-SNP|SEV-SNP|SEV-ES|SEV)\s+supported:\s+(\d+)\s+ASIDs")
+_ASID_RANGE = re.compile(
+    r"(?<![\w-])(SEV-SNP|SEV-ES|SEV)\s+(enabled|disabled|unusable)\s+\(ASIDs\s+(\d+)\s*-\s*(\d+)\)")
+
+_IOMMU_PASSTHROUGH = re.compile(
+    r"SNP:\s+IOMMU\s+(?:is\s+)?(?:either\s+)?disabled or configured in passthrough mode")
+_IOMMU_NO_SNP_FEATURE = re.compile(r"IOMMU SNP feature (?:is\s+)?not enabled")
+_IOMMU_V2_PGTABLE = re.compile(r"SNP:\s+IOMMU is configured with V2 page table mode")
+_IOMMU_SNP_ENABLED = re.compile(r"AMD-Vi:\s+(?:IOMMU SNP support (?:is\s+)?enabled|SNP enabled)")
+_IOMMU_DEFAULT_DOMAIN = re.compile(r"iommu:\s+Default domain type:\s+(\w+)")
+_GUEST_MEMFD_MISSING = re.compile(r"SEV-SNP requires private memory support via guest_memfd")
+
+_KERNEL_VERSION = re.compile(r"\bLinux version (\S+)")
+_COMMAND_LINE = re.compile(r"^(?:Kernel )?[Cc]ommand line:\s*(.*)$")
+
+# Lines that only mention SEV in passing (hostnames, unit names, QEMU errors)
+# fall through every pattern above; nothing further filters them.
+
+SEV_STATUS_CODES = {
+    0x01: "INVALID_PLATFORM_STATE",
+    0x02: "INVALID_GUEST_STATE",
+    0x03: "INVALID_CONFIG",
+    0x04: "INVALID_LEN",
+    0x05: "ALREADY_OWNED",
+    0x06: "INVALID_CERTIFICATE",
+    0x07: "POLICY_FAILURE",
+    0x08: "INACTIVE",
+    0x09: "INVALID_ADDRESS",
+    0x0A: "BAD_SIGNATURE",
+    0x0B: "BAD_MEASUREMENT",
+    0x0C: "ASID_OWNED",
+    0x0D: "INVALID_ASID",
+    0x0E: "WBINVD_REQUIRED",
+    0x0F: "DFFLUSH_REQUIRED",
+    0x10: "INVALID_GUEST",
+    0x11: "INVALID_COMMAND",
+    0x12: "ACTIVE",
+    0x13: "HWSEV_RET_PLATFORM",
+    0x14: "HWSEV_RET_UNSAFE",
+    0x15: "UNSUPPORTED",
+    0x16: "INVALID_PARAM",
+    0x17: "RESOURCE_LIMIT",
+    0x18: "SECURE_DATA_INVALID",
+    0x19: "INVALID_PAGE_SIZE",
+    0x1A: "INVALID_PAGE_STATE",
+    0x1B: "INVALID_MDATA_ENTRY",
+    0x1C: "INVALID_PAGE_OWNER",
+    0x1D: "AEAD_OFLOW",
+    0x1F: "EXIT_RING_BUFFER",
+    0x20: "RMP_INIT_REQUIRED",
+    0x21: "BAD_SVN",
+    0x22: "BAD_VERSION",
+    0x23: "SHUTDOWN_REQUIRED",
+    0x24: "UPDATE_FAILED",
+    0x25: "RESTORE_REQUIRED",
+    0x26: "RMP_INITIALIZATION_FAILED",
+    0x27: "INVALID_KEY",
+}
+
+
+def status_name(code):
+    """Name of a SEV firmware status code, or None for codes outside the SEV API
+    (0x8xxx/0x9xxx come from the PSP boot loader and mailbox, not the SEV firmware)."""
+    if code is None:
+        return None
+    return SEV_STATUS_CODES.get(code)
+
+
+def strip_prefixes(line):
+    """The message part of one kernel log line, without journal prefix, stamp or level."""
+    text = line.rstrip("\r\n")
+    text = _JOURNAL_PREFIX.sub("", text, count=1)
+    text = _SYSLOG_LEVEL.sub("", text, count=1)
+    text = _PRINTK_STAMP.sub("", text, count=1)
+    return text.strip()
+
+
+def normalize_pci_address(address):
+    """'0000: 23:00.1' -> '0000:23:00.1' (pasted logs sometimes carry stray spaces)."""
+    return re.sub(r"\s+", "", address).lower()
+
+
+def _to_int(text, base=10):
+    if text is None:
+        return None
+    try:
+        if base == 16:
+            return int(text, 16)
+        return int(text, base)
+    except ValueError:
+        return None
+
+
+def _hex(text):
+    if text is None:
+        return None
+    return _to_int(text[2:] if text.lower().startswith("0x") else text, 16)
+
+
+def _version(match):
+    return "%d.%d" % (int(match.group(1)), int(match.group(2))), int(match.group(3))
+
+
+def _empty_result():
+    return {
+        "lines": 0,
+        "relevant_lines": 0,
+        "kernel_release": None,
+        "command_line": None,
+        "reaches_boot": False,
+        "sev_api": None,
+        "sev_build": None,
+        "snp_api": None,
+        "snp_build": None,
+        "firmware_updated": False,
+        "firmware_files_missing": [],
+        "psp_devices": [],
+        "sev_devices": [],
+        "psp_without_sev": [],
+        "sev_probe_failed": False,
+        "snp_initialized": False,
+        "snp_init_error": None,
+        "sev_init_error": None,
+        "get_status_error": None,
+        "psp_timeout": None,
+        "broken_bios": False,
+        "memory_encryption_disabled_by_bios": False,
+        "snp_firmware_too_old": False,
+        "rmp": {"start": None, "end": None, "reserved_start": None, "segment_gb": None,
+                "not_reserved": False, "does_not_cover_ram": False, "invalid": False},
+        "asids": {"sev": None, "sev_es": None, "sev_snp": None},
+        "iommu": {"snp_passthrough": False, "snp_feature_missing": False,
+                  "snp_v2_page_table": False, "snp_enabled": False, "default_domain": None},
+        "guest_memfd_missing": False,
+    }
+
+
+def _failure(match, kind):
+    """Build {'error', 'error_name', 'rc', 'command'} from one of the failure patterns."""
+    groups = match.groups()
+    command = None
+    rc = None
+    error = None
+    if kind == "rc_error":
+        rc, error = _to_int(groups[0]), _hex(groups[1])
+    elif kind == "error_rc":
+        error, rc = _hex(groups[0]), _to_int(groups[1])
+    elif kind == "command_rc_error":
+        command, rc, error = groups[0], _to_int(groups[1]), _hex(groups[2])
+    elif kind == "command_error_rc":
+        command, error, rc = groups[0], _hex(groups[1]), _to_int(groups[2])
+    return {"error": error, "error_name": status_name(error), "rc": rc, "command": command}
+
+
+def _asid_entry(state, minimum=None, maximum=None, count=None):
+    """count is the size of the ASID range; "disabled" with a non-empty range means the
+    feature was turned off for another reason, "unusable" or "0 - 0" means no ASIDs."""
+    if count is None and minimum is not None and maximum is not None:
+        count = maximum - minimum + 1 if maximum >= minimum and maximum > 0 else 0
+    return {"state": state, "min": minimum, "max": maximum, "count": count}
+
+
+def parse_kernel_log(text):
+    """Parse a kernel log (text) into a dict of evidence.
+
+    Later lines win: a firmware hot update or a reload of the ccp module prints a fresh
+    set of lines, and what is printed last is what runs now. A new "sev enabled" probe
+    line therefore clears the INIT failures seen before it.
+    """
+    result = _empty_result()
+    if not text:
+        return result
+    psp_devices = []
+    sev_devices = []
+    for raw in text.splitlines():
+        result["lines"] += 1
+        if _BOOT_STAMP.search(raw):
+            result["reaches_boot"] = True
+        message = strip_prefixes(raw)
+        if not message:
+            continue
+        relevant = _scan_line(message, result, psp_devices, sev_devices)
+        if relevant:
+            result["relevant_lines"] += 1
+    result["psp_devices"] = psp_devices
+    result["sev_devices"] = sev_devices
+    return result
+
+
+def _note_device(message, devices):
+    match = _CCP_DEVICE.search(message)
+    if match:
+        address = normalize_pci_address(match.group(1))
+        if address not in devices:
+            devices.append(address)
+        return address
+    return None
+
+
+def _scan_line(message, result, psp_devices, sev_devices):
+    """Update result from one message; True when the line said something about SEV."""
+    match = _KERNEL_VERSION.search(message)
+    if match:
+        result["kernel_release"] = match.group(1)
+        result["reaches_boot"] = True
+        return False
+    match = _COMMAND_LINE.match(message)
+    if match:
+        result["command_line"] = match.group(1).strip()
+        result["reaches_boot"] = True
+        return False
+
+    device = _note_device(message, psp_devices)
+
+    if _SEV_PROBE.search(message) and not _SEV_PROBE_FAILED.search(message):
+        if device and device not in sev_devices:
+            sev_devices.append(device)
+        # A new probe of the SEV device: what failed in an earlier probe no longer holds.
+        result["snp_initialized"] = False
+        result["snp_init_error"] = None
+        result["sev_init_error"] = None
+        result["get_status_error"] = None
+        return True
+    if _SEV_PROBE_FAILED.search(message):
+        result["sev_probe_failed"] = True
+        return True
+    if _PSP_NO_SEV.search(message):
+        if device and device not in result["psp_without_sev"]:
+            result["psp_without_sev"].append(device)
+        return True
+    if _PSP_ENABLED.search(message):
+        return True
+
+    match = _SNP_API.search(message)
+    if match:
+        result["snp_api"], result["snp_build"] = _version(match)
+        result["snp_initialized"] = True
+        result["snp_init_error"] = None
+        return True
+    match = _SEV_API.search(message)
+    if match:
+        result["sev_api"], result["sev_build"] = _version(match)
+        return True
+    if _SNP_INITIALIZED.search(message):
+        result["snp_initialized"] = True
+        result["snp_init_error"] = None
+        return True
+
+    match = _FW_UPDATED_FROM.search(message)
+    if match:
+        result["firmware_updated"] = True
+        return True
+    if _FW_UPDATE_OK.search(message):
+        result["firmware_updated"] = True
+        return True
+    match = _FW_LOAD_FAILED.search(message)
+    if match:
+        if match.group(1) not in result["firmware_files_missing"]:
+            result["firmware_files_missing"].append(match.group(1))
+        return True
+
+    for index, pattern in enumerate(_SNP_INIT_FAILED):
+        match = pattern.search(message)
+        if match:
+            kinds = ("rc_error", "error_rc", "command_rc_error", None)
+            failure = _failure(match, kinds[index]) if kinds[index] else {
+                "error": None, "error_name": None, "rc": None, "command": None}
+            previous = result["snp_init_error"]
+            # "failed to INIT, continue SEV INIT" follows the line that carries the code.
+            if previous is not None and failure["error"] is None:
+                return True
+            result["snp_init_error"] = failure
+            result["snp_initialized"] = False
+            return True
+    for index, pattern in enumerate(_SEV_INIT_FAILED):
+        match = pattern.search(message)
+        if match:
+            kinds = ("error_rc", "rc_error", "command_error_rc")
+            result["sev_init_error"] = _failure(match, kinds[index])
+            return True
+    match = _GET_STATUS_FAILED.search(message)
+    if match:
+        code = _hex(match.group(1))
+        result["get_status_error"] = {"error": code, "error_name": status_name(code)}
+        return True
+    match = _PSP_TIMEOUT.search(message)
+    if match:
+        result["psp_timeout"] = {"command": _hex(match.group(1))}
+        return True
+    if _BROKEN_BIOS.search(message):
+        result["broken_bios"] = True
+        return True
+    if _MEM_ENCRYPT_OFF.search(message):
+        result["memory_encryption_disabled_by_bios"] = True
+        return True
+    if _SNP_FW_TOO_OLD.search(message):
+        result["snp_firmware_too_old"] = True
+        return True
+
+    return _scan_platform_line(message, result)
+
+
+def _scan_platform_line(message, result):
+    """RMP, ASID, IOMMU and KVM lines (not printed by the ccp driver)."""
+    rmp = result["rmp"]
+    match = _RMP_RANGE.search(message)
+    if match:
+        rmp["start"], rmp["end"] = match.group(1).lower(), match.group(2).lower()
+        return True
+    match = _RMP_RESERVING.search(message)
+    if match:
+        rmp["reserved_start"] = match.group(1).lower()
+        return True
+    match = _RMP_SEGMENTED.search(message)
+    if match:
+        rmp["segment_gb"] = int(match.group(1))
+        return True
+    if _RMP_NOT_RESERVED.search(message):
+        rmp["not_reserved"] = True
+        return True
+    if _RMP_TOO_SMALL.search(message):
+        rmp["does_not_cover_ram"] = True
+        return True
+    if _RMP_INVALID.search(message):
+        rmp["invalid"] = True
+        return True
+
+    asids = result["asids"]
+    match = _ASID_RANGE.search(message)
+    if match:
+        key = {"SEV": "sev", "SEV-ES": "sev_es", "SEV-SNP": "sev_snp"}[match.group(1)]
+        asids[key] = _asid_entry(match.group(2), int(match.group(3)), int(match.group(4)))
+        return True
+    match = _ASID_COUNT.search(message)
+    if match:
+        count = int(match.group(2))
+        state = "enabled" if count > 0 else "unusable"
+        keys = {"SEV": ("sev",), "SEV-ES": ("sev_es",), "SEV-SNP": ("sev_snp",),
+                "SEV-ES and SEV-SNP": ("sev_es", "sev_snp")}[match.group(1)]
+        for key in keys:
+            asids[key] = _asid_entry(state, count=count)
+        return True
+
+    iommu = result["iommu"]
+    if _IOMMU_PASSTHROUGH.search(message):
+        iommu["snp_passthrough"] = True
+        return True
+    if _IOMMU_NO_SNP_FEATURE.search(message):
+        iommu["snp_feature_missing"] = True
+        return True
+    if _IOMMU_V2_PGTABLE.search(message):
+        iommu["snp_v2_page_table"] = True
+        return True
+    if _IOMMU_SNP_ENABLED.search(message):
+        iommu["snp_enabled"] = True
+        return True
+    match = _IOMMU_DEFAULT_DOMAIN.search(message)
+    if match:
+        iommu["default_domain"] = match.group(1).lower()
+        return True
+    if _GUEST_MEMFD_MISSING.search(message):
+        result["guest_memfd_missing"] = True
+        return True
+    return False
+
+
+def has_sev_evidence(parsed):
+    """True when the log holds any line from the SEV/PSP driver (ccp) or KVM's SEV setup."""
+    return bool(
+        parsed["psp_devices"] or parsed["sev_api"] or parsed["snp_api"]
+        or parsed["snp_init_error"] or parsed["sev_init_error"] or parsed["get_status_error"]
+        or parsed["psp_timeout"] or parsed["broken_bios"]
+        or parsed["memory_encryption_disabled_by_bios"] or parsed["snp_firmware_too_old"]
+        or any(parsed["asids"].values())
+    )

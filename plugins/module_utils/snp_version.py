@@ -1,0 +1,64 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2025, coco.sev_snp maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""SEV firmware API versions ("1.55", "1:51", "1.55.21") compared as numbers.
+
+"1.9" is older than "1.51": the minor number is an integer, not a decimal fraction.
+"""
+
+from __future__ import annotations
+
+import re
+
+_VERSION = re.compile(r"^\s*(\d+)(?:\s*[.:]\s*(\d+))?(?:\s*[.:]\s*(\d+))?\s*$")
+
+OPERATORS = ("<", "<=", "==", "!=", ">=", ">")
+_OPERATOR_ALIASES = {
+    "lt": "<", "le": "<=", "eq": "==", "=": "==", "ne": "!=", "ge": ">=", "gt": ">",
+}
+
+
+class SnpVersionError(ValueError):
+    """A value that is not a firmware version, or an unknown comparison operator."""
+
+
+def parse_version(value):
+    """'1.55' -> (1, 55); '1:51' -> (1, 51); '1.55.21' -> (1, 55, 21); 1 -> (1,)."""
+    if isinstance(value, bool) or value is None:
+        raise SnpVersionError("%r is not a SEV firmware version; expected e.g. '1.55'" % (value,))
+    if isinstance(value, int):
+        return (value,)
+    if isinstance(value, float):
+        raise SnpVersionError(
+            "%r is a float, which loses the minor number (1.50 == 1.5); quote it: '1.50'" % (value,))
+    if isinstance(value, (tuple, list)):
+        try:
+            return tuple(int(part) for part in value)
+        except (TypeError, ValueError):
+            raise SnpVersionError("%r is not a SEV firmware version; expected e.g. '1.55'" % (value,))
+    match = _VERSION.match(str(value))
+    if not match:
+        raise SnpVersionError("%r is not a SEV firmware version; expected e.g. '1.55' or '1.55.21'" % (value,))
+    return tuple(int(part) for part in match.groups() if part is not None)
+
+
+def compare_versions(left, right):
+    """-1, 0 or 1. Missing trailing parts count as 0, so '1.55' == '1.55.0'."""
+    a = parse_version(left)
+    b = parse_version(right)
+    width = max(len(a), len(b))
+    a = a + (0,) * (width - len(a))
+    b = b + (0,) * (width - len(b))
+    return (a > b) - (a < b)
+
+
+def version_satisfies(left, operator, right):
+    """True when `left operator right` holds, e.g. version_satisfies('1.55', '>=', '1.51')."""
+    op = _OPERATOR_ALIASES.get(operator, operator)
+    if op not in OPERATORS:
+        raise SnpVersionError("unknown operator %r; use one of %s" % (operator, ", ".join(OPERATORS)))
+    result = compare_versions(left, right)
+    return {
+        "<": result < 0, "<=": result <= 0, "==": result == 0,
+        "!=": result != 0, ">=": result >= 0, ">": result > 0,
+    }[op]
