@@ -31,9 +31,9 @@ description:
     quotes the kernel removes. C($VAR) references are kept as they are and never match an
     option; a token such as C(iommu=$X) matches only a literal value C($X).
   - The module does not regenerate the bootloader configuration; run C(update-bootloader) or
-    C(grub2-mkconfig) when RV(changed) is true.
+    C(grub2-mkconfig) when the task reports C(changed).
 author:
-  - coco.sev_snp maintainers
+  - coco.sev_snp maintainers (@coco-collections)
 options:
   path:
     description:
@@ -97,6 +97,7 @@ attributes:
   platform:
     support: full
     platforms: posix
+    description: Any POSIX host; the file is shell syntax whichever bootloader tool reads it.
 notes:
   - The value is rewritten as valid shell. An unquoted value gets double quotes once it
     holds more than one token or a character that needs quoting. New tokens are escaped for

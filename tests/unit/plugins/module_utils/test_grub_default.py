@@ -69,7 +69,7 @@ def bash_tokens(tmp_path, text, name=DEFAULT, env=None):
 def bash_syntax_ok(tmp_path, text):
     path = tmp_path / "syntax"
     path.write_bytes(text.encode("utf-8"))
-    return subprocess.run(["bash", "-n", str(path)], stderr=subprocess.PIPE).returncode == 0
+    return subprocess.run(["bash", "-n", str(path)], stderr=subprocess.PIPE, check=False).returncode == 0
 
 
 class TestFindAssignments:
@@ -199,7 +199,7 @@ class TestEdit:
     @pytest.mark.parametrize("value", ["a$b", "a`b`", "a\\b", "it's", "x$(id)", "${HOME}", "*"])
     def test_values_needing_quoting_reach_bash_literally(self, tmp_path, original, value):
         result = edit_variable(original, "V", [present("opt", value)])
-        expected = [t for t in split_cmdline(original.split("=", 1)[1].strip("\"'\n"))] + ["opt=" + value]
+        expected = split_cmdline(original.split("=", 1)[1].strip("\"'\n")) + ["opt=" + value]
         assert result.after == expected
         assert bash_tokens(tmp_path, result.text, "V", env={"b": "NO", "HOME": "NO"}) == expected
         assert edit_variable(result.text, "V", [present("opt", value)]).changed is False
