@@ -59,6 +59,12 @@ def _stderr_reason(text):
 def _error_text(result):
     """The most useful one-line explanation a failed or unreachable result carries."""
     message = " ".join(_text(result.get("msg") or result.get("reason") or "").split())
+    # ansible-core 2.19 prefixes every task error; in a column of errors it is noise.
+    if message.startswith("Task failed: "):
+        message = message[len("Task failed: "):]
+    if message.startswith("MODULE FAILURE"):
+        # The rest is "See stdout/stderr for the exact error", which the report does instead.
+        message = "MODULE FAILURE"
     # A module that crashed says only "MODULE FAILURE" or that its output was no JSON;
     # its stderr holds the reason.
     reason = _stderr_reason(_text(result.get("module_stderr") or result.get("stderr") or ""))
@@ -350,7 +356,7 @@ table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 7px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: var(--soft); font-weight: 600; white-space: nowrap; }
 tbody tr:hover { background: var(--soft); }
-td.host { font-weight: 600; word-break: break-all; }
+td.host { font-weight: 600; white-space: nowrap; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px;
   font-weight: 600; white-space: nowrap; color: #fff; background: var(--off); }
 .badge.ready { background: var(--ok); } .badge.not_ready { background: var(--warn); }

@@ -1,0 +1,91 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, coco.sev_snp maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The report check_host wrote on the controller, checked against the containers themselves."""
+from __future__ import annotations
+
+import json
+import os
+from html.parser import HTMLParser
+
+import pytest
+
+REPORT_DIR = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", ""), "report")
+CONTAINERS = ["sev-snp-check-1", "sev-snp-check-2", "sev-snp-check-3"]
+OFFLINE = "sev-snp-check-offline"
+
+testinfra_hosts = ["ansible://sev_snp_check_containers"]
+
+
+def read(name):
+    path = os.path.join(REPORT_DIR, name)
+    if not os.path.isfile(path):
+        pytest.fail("%s missing: check_host did not write its report" % path)
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+@pytest.fixture(scope="module")
+def report():
+    return json.loads(read("fleet.json"))
+
+
+@pytest.fixture(scope="module")
+def rows(report):
+    return dict((row["host"], row) for row in report["hosts"])
+
+
+def test_every_inventory_host_has_exactly_one_row(report):
+    assert sorted(row["host"] for row in report["hosts"]) == sorted(CONTAINERS + [OFFLINE])
+
+
+def test_counts(report):
+    assert report["summary"] == {"total": 4, "ready": 0, "not_ready": 3, "unreachable": 1, "failed": 0}
+
+
+def test_unreachable_host_is_reported_with_the_connection_error(rows):
+    row = rows[OFFLINE]
+    assert row["status"] == "unreachable"
+    assert "Connection refused" in row["error"] or "connect" in row["error"].lower()
+
+
+def test_container_row_matches_the_container(host, rows):
+    row = rows[host.backend.get_hostname()]
+    assert row["status"] == "not_ready"
+    assert row["ready"] is False
+    assert row["problems"], "a host that is not ready must say why"
+    assert all(problem["fix"] for problem in row["problems"] if problem["severity"] == "error")
+    vendor = [line.split(":", 1)[1].strip() for line in host.file("/proc/cpuinfo").content_string.splitlines()
+              if line.startswith("vendor_id")][0]
+    if vendor != "AuthenticAMD":
+        assert "not_amd_epyc" in row["problem_ids"]
+    # The check is read-only: the first step of enabling a host did not happen.
+    assert not host.file("/etc/modules-load.d/msr.conf").exists
+
+
+def test_markdown_has_the_summary_and_one_table_row_per_host(report):
+    text = read("fleet.md")
+    assert "0 ready / 3 not ready / 1 unreachable / 0 failed (4 hosts)" in text
+    for name in CONTAINERS + [OFFLINE]:
+        assert [line for line in text.splitlines() if line.startswith("| %s |" % name)], name
+
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags = []
+        self.urls = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.urls += [value for name, value in attrs if name in ("src", "href") and value and value[0] != "#"]
+
+
+def test_html_is_self_contained_and_lists_every_host():
+    text = read("fleet.html")
+    parser = _Tags()
+    parser.feed(text)
+    assert "script" not in parser.tags and "link" not in parser.tags
+    assert parser.urls == []
+    assert parser.tags.count("tr") == 1 + 4
+    assert "3 not ready" in text and OFFLINE in text
