@@ -355,6 +355,10 @@ def _parse_assignment(lexer, variable, word, value_start, exported):
     if value_start < head.end:
         segments.insert(0, Segment("plain", value_start, head.end))
     kinds = [segment.kind for segment in segments]
+    carriage_return = text.find("\r", value_start, word.end)
+    if carriage_return >= 0:
+        lexer.fail("the value of %s contains a carriage return (Windows line endings?); the shell keeps it "
+                   "as part of the value, convert the file to Unix line endings" % variable, carriage_return)
     for segment in segments:
         if segment.kind == "cmdsub" or (segment.kind == "dq" and _has_command_substitution(text, segment)):
             lexer.fail("the value of %s uses command substitution; the module cannot know its tokens"

@@ -180,11 +180,6 @@ lineno:
   returned: always
   type: int
   sample: 12
-path:
-  description: The file the module read.
-  returned: always
-  type: str
-  sample: /etc/default/grub
 variable:
   description: The variable the module edited.
   returned: always
@@ -270,7 +265,8 @@ def main():
     )
     path = module.params["path"]
     variable = module.params["variable"]
-    result = dict(changed=False, path=path, variable=variable)
+    # No "path" key: AnsibleModule would add stat details of that path to the result.
+    result = dict(changed=False, variable=variable)
 
     original = _read(module, path)
     try:

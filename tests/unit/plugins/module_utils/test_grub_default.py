@@ -150,6 +150,7 @@ class TestFindAssignments:
     ("V=a true\n", 1, "command prefix"),
     ("A=1\ncat <<EOF\nV=x\nEOF\n", 2, "here-documents"),
     ("A=\"$(echo\n", 1, "$( opened here is never closed"),
+    ("A=1\r\nV=\"quiet\"\r\n", 2, "carriage return"),
 ])
 def test_content_it_cannot_follow_fails_with_line(text, lineno, message):
     text = fixture("unclosed-quote.grub") if text is None else text

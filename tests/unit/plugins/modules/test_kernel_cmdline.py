@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
@@ -82,6 +83,12 @@ def test_edit_changes_only_the_value(run, grub):
     assert result["variable"] == "GRUB_CMDLINE_LINUX_DEFAULT"
     assert "backup_file" not in result and "diff" not in result
     assert warnings == []
+
+
+def test_every_returned_key_is_documented(run, grub):
+    documented = set(yaml.safe_load(kernel_cmdline.RETURN))
+    result, _warnings = run({"path": str(grub), "options": SNP_OPTIONS, "backup": True, "_ansible_diff": True})
+    assert set(result) - {"changed", "diff"} == documented
 
 
 def test_second_run_changes_nothing(run, grub):
