@@ -223,7 +223,9 @@ def _read(module, path):
 
 
 def _write(module, path, text):
-    directory = os.path.dirname(os.path.abspath(path))
+    # A symlinked file stays a symlink: the file it points to is the one replaced.
+    path = os.path.realpath(path)
+    directory = os.path.dirname(path)
     handle, temporary = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
     try:
         with os.fdopen(handle, "wb") as stream:
@@ -233,8 +235,12 @@ def _write(module, path, text):
     except (IOError, OSError) as error:
         os.unlink(temporary)
         module.fail_json(msg="cannot write a temporary file next to %s: %s" % (path, to_native(error)))
-    # atomic_move gives the new file the mode, owner and SELinux context of the old one.
-    module.atomic_move(temporary, path, unsafe_writes=False)
+    try:
+        # atomic_move gives the new file the mode, owner and SELinux context of the old one.
+        module.atomic_move(temporary, path, unsafe_writes=False)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
 
 
 def _combined_cmdline(text):

@@ -153,6 +153,14 @@ def test_mode_and_owner_preserved(run, grub):
     assert "iommu=nopt" in grub.read_text()
 
 
+def test_symlink_stays_and_its_target_is_edited(run, grub, tmp_path):
+    link = tmp_path / "link"
+    link.symlink_to(grub)
+    run({"path": str(link), "options": SNP_OPTIONS})
+    assert link.is_symlink() and os.readlink(str(link)) == str(grub)
+    assert grub.read_text() == SUSE.replace("iommu=pt", "iommu=nopt")
+
+
 def test_missing_variable_is_appended(run, tmp_path):
     path = tmp_path / "grub"
     path.write_text("GRUB_TIMEOUT=8")
