@@ -1,0 +1,526 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2025, coco.sev_snp maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: host_facts
+short_description: Tell whether an AMD EPYC host can launch SEV-SNP guests now, and why not
+version_added: "0.1.0"
+description:
+  - Reads the host once (C(/proc/cpuinfo), C(/sys/module/kvm_amd/parameters), C(/dev/sev),
+    C(/proc/cmdline), C(/etc/default/grub), C(/proc/modules), C(modules-load.d),
+    C(/sys/kernel/iommu_groups) and the kernel log) and sets the fact C(sev_snp).
+  - Never changes anything on the host; files it cannot read become V(null) in the facts,
+    not a failure.
+  - The kernel log comes from C(dmesg), then C(journalctl -k -b), then C(/var/log/boot.msg)
+    (SUSE). When C(dmesg) is not permitted, as in most containers, the next source is used.
+    When no source has the boot messages the problem C(kernel_log_unavailable) says so.
+  - "Problem ids are stable: C(not_amd_epyc), C(cpu_generation_unsupported),
+    C(memory_encryption_disabled_by_bios), C(rmp_table_missing), C(iommu_passthrough),
+    C(iommu_snp_unsupported), C(psp_unavailable), C(snp_firmware_too_old), C(snp_init_failed),
+    C(sev_init_failed), C(kvm_amd_not_loaded), C(kvm_snp_disabled), C(sev_es_asids_unavailable),
+    C(guest_memfd_missing), C(msr_module_not_loaded), C(msr_module_not_persistent),
+    C(iommu_nopt_not_configured), C(reboot_pending), C(kernel_log_unavailable)."
+  - Needs no C(gather_facts).
+author:
+  - coco.sev_snp maintainers
+options:
+  root:
+    description:
+      - Directory prefixed to every file the module reads. Point it at a copy of a host's
+        files to evaluate that host.
+      - When O(root) is not C(/) and O(kernel_log) is not given, the log is read from
+        C(<root>/var/log/dmesg) or C(<root>/var/log/boot.msg), never from the live host.
+    type: path
+    default: /
+  kernel_log:
+    description:
+      - Path of a file on the managed host that holds a kernel log (for example a saved
+        C(dmesg) output). It is read as given, not below O(root).
+      - When omitted the live log is read, see O(kernel_log_sources).
+    type: path
+  kernel_log_sources:
+    description:
+      - Live log sources to try, in order. Leave out C(dmesg) where reading the ring buffer
+        is not permitted.
+    type: list
+    elements: str
+    choices: [dmesg, journal, boot.msg]
+    default: [dmesg, journal, boot.msg]
+  required_cmdline:
+    description:
+      - Kernel options that must be in the boot configuration (C(/etc/default/grub)).
+        Missing ones give C(iommu_nopt_not_configured); ones configured but not in
+        C(/proc/cmdline) make C(cmdline.reboot_required) true.
+    type: list
+    elements: str
+    default: [iommu=nopt]
+  forbidden_cmdline:
+    description:
+      - Kernel options that must not be in the boot configuration because they put the IOMMU
+        in passthrough or turn it off.
+    type: list
+    elements: str
+    default: [iommu=pt, iommu.passthrough=1, amd_iommu=off]
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads; check mode returns the same facts.
+  diff_mode:
+    support: none
+    description: Nothing changes, so there is nothing to show.
+  platform:
+    support: full
+    platforms: posix
+    description: Linux hosts; other systems report most facts as unknown.
+  facts:
+    support: full
+    description: Sets C(ansible_facts.sev_snp).
+seealso:
+  - module: coco.sev_snp.host_gate
+    description: Fail hosts that are not ready, on the controller, from these facts.
+notes:
+  - Run it with C(become=true); as a normal user C(dmesg) and some sysfs files are not readable.
+"""
+
+EXAMPLES = r"""
+- name: Gather SEV-SNP facts
+  coco.sev_snp.host_facts:
+
+- name: Stop the rollout on hosts that cannot run SNP guests
+  coco.sev_snp.host_gate:
+    min_snp_api: "1.55"
+
+- name: Evaluate a saved host tree and log (e.g. from a support bundle)
+  coco.sev_snp.host_facts:
+    root: /srv/bundles/host42
+    kernel_log: /srv/bundles/host42/dmesg.txt
+
+- name: In a container, where dmesg is not permitted, use the journal only
+  coco.sev_snp.host_facts:
+    kernel_log_sources: [journal, boot.msg]
+
+- name: List what is wrong
+  ansible.builtin.debug:
+    msg: "{{ item.id }}: {{ item.message }} -> {{ item.fix }}"
+  loop: "{{ ansible_facts.sev_snp.problems }}"
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: Facts set on the host.
+  returned: always
+  type: dict
+  contains:
+    sev_snp:
+      description: SEV-SNP readiness of the host.
+      returned: always
+      type: dict
+      contains:
+        ready:
+          description:
+            - True when no error-severity problem holds and the host positively shows SEV-SNP
+              usable (the PSP reported C(SEV-SNP API) or kvm_amd runs with C(sev_snp=Y)).
+          type: bool
+          sample: true
+        problems:
+          description:
+            - Every problem the evidence supports, root causes first.
+            - "Ids: C(not_amd_epyc), C(cpu_generation_unsupported), C(memory_encryption_disabled_by_bios),
+              C(rmp_table_missing), C(iommu_passthrough), C(iommu_snp_unsupported), C(psp_unavailable),
+              C(snp_firmware_too_old), C(snp_init_failed), C(sev_init_failed), C(kvm_amd_not_loaded),
+              C(kvm_snp_disabled), C(sev_es_asids_unavailable), C(guest_memfd_missing),
+              C(msr_module_not_loaded), C(msr_module_not_persistent), C(iommu_nopt_not_configured),
+              C(reboot_pending), C(kernel_log_unavailable)."
+          type: list
+          elements: dict
+          contains:
+            id:
+              description: Stable problem id.
+              type: str
+              sample: iommu_passthrough
+            severity:
+              description: C(error) blocks SNP guests now; C(warning) does not.
+              type: str
+              sample: error
+            message:
+              description: What the evidence shows.
+              type: str
+            fix:
+              description: What to do about it.
+              type: str
+        firmware:
+          description: SEV firmware versions reported by the PSP in the kernel log (last report wins).
+          type: dict
+          contains:
+            sev_api:
+              description: API version from C(SEV API:x.y build:n), or null.
+              type: str
+              sample: "1.55"
+            sev_build:
+              description: Build from the same line, or null.
+              type: int
+              sample: 21
+            snp_api:
+              description: API version from C(SEV-SNP API:x.y build:n), or null.
+              type: str
+              sample: "1.55"
+            snp_build:
+              description: Build from the same line, or null.
+              type: int
+              sample: 21
+        cpu:
+          description: The first CPU of C(/proc/cpuinfo).
+          type: dict
+          contains:
+            vendor:
+              description: C(vendor_id), for example C(AuthenticAMD) or C(HygonGenuine).
+              type: str
+            family:
+              description: CPU family (decimal; 25 is 19h).
+              type: int
+            model:
+              description: CPU model (decimal).
+              type: int
+            generation:
+              description: EPYC generation (Naples, Rome, Milan, Genoa, Bergamo/Siena, Turin) or null.
+              type: str
+              sample: Milan
+            model_name:
+              description: C(model name) line.
+              type: str
+            flags:
+              description: The memory encryption flags (sme, sev, sev_es, sev_snp); null when unknown.
+              type: dict
+            snp_capable:
+              description: Whether the generation has SEV-SNP (null when unknown).
+              type: bool
+            firmware_file:
+              description: SEV firmware file name the ccp driver loads for this CPU.
+              type: str
+              sample: amd_sev_fam19h_model0xh.sbin
+        kvm:
+          description: kvm_amd state; null where unknown.
+          type: dict
+          contains:
+            loaded:
+              description: Whether kvm_amd is loaded.
+              type: bool
+            sev:
+              description: Parameter C(sev) (Y/1 true, N/0 false, missing file null).
+              type: bool
+            sev_es:
+              description: Parameter C(sev_es).
+              type: bool
+            sev_snp:
+              description: Parameter C(sev_snp).
+              type: bool
+        iommu:
+          description: IOMMU state.
+          type: dict
+          contains:
+            mode:
+              description: C(translated), C(passthrough), C(disabled) or C(unknown).
+              type: str
+        msr:
+          description: msr module state.
+          type: dict
+          contains:
+            loaded:
+              description: Whether msr is loaded (null when unknown).
+              type: bool
+            persistent:
+              description: Whether a modules-load.d file loads it at boot.
+              type: bool
+        cmdline:
+          description: Kernel command line, running and configured.
+          type: dict
+          contains:
+            running:
+              description: Tokens of C(/proc/cmdline).
+              type: list
+              elements: str
+            configured:
+              description: Tokens of C(GRUB_CMDLINE_LINUX) and C(GRUB_CMDLINE_LINUX_DEFAULT).
+              type: list
+              elements: str
+            reboot_required:
+              description: Managed options are configured but the running kernel lacks them.
+              type: bool
+            pending:
+              description: The options that wait for a reboot (C(no X) for one still running but removed).
+              type: list
+              elements: str
+        kernel_log:
+          description: Where the kernel log came from.
+          type: dict
+          contains:
+            source:
+              description: C(dmesg), C(journal), C(boot.msg), C(file) or null.
+              type: str
+            lines:
+              description: Lines read.
+              type: int
+            reaches_boot:
+              description: Whether the log still holds the boot messages.
+              type: bool
+            kernel_release:
+              description: Kernel release from the C(Linux version) line, when present.
+              type: str
+        psp:
+          description: AMD Secure Processor devices seen.
+          type: dict
+          contains:
+            present:
+              description: A PSP offered SEV (log) or C(/dev/sev) exists.
+              type: bool
+            devices:
+              description: PCI addresses of the ccp devices in the log.
+              type: list
+              elements: str
+            dev_sev:
+              description: Whether C(/dev/sev) exists (null when C(/dev) is absent).
+              type: bool
+            snp_initialized:
+              description: The log shows SNP initialized (and no later failure).
+              type: bool
+        rmp:
+          description: RMP table range from the log.
+          type: dict
+          contains:
+            start:
+              description: First address, or null.
+              type: str
+            end:
+              description: Last address, or null.
+              type: str
+        asids:
+          description: ASID ranges KVM reported for sev, sev_es and sev_snp (state, min, max, count), or null.
+          type: dict
+"""
+
+import glob
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.coco.sev_snp.plugins.module_utils.cmdline import split_cmdline
+from ansible_collections.coco.sev_snp.plugins.module_utils.grub_default import (
+    GrubDefaultError,
+    cmdline_tokens,
+)
+from ansible_collections.coco.sev_snp.plugins.module_utils.host_model import (
+    DEFAULT_FORBIDDEN_CMDLINE,
+    DEFAULT_REQUIRED_CMDLINE,
+    build_facts,
+)
+from ansible_collections.coco.sev_snp.plugins.module_utils.kernel_log import (
+    has_sev_evidence,
+    parse_kernel_log,
+)
+
+_MODULES_LOAD_DIRS = ("etc/modules-load.d", "run/modules-load.d", "usr/lib/modules-load.d",
+                      "lib/modules-load.d")
+_MAX_READ = 64 * 1024 * 1024
+
+
+class HostReader(object):
+    """Reads files below a root; anything unreadable is None."""
+
+    def __init__(self, root):
+        self.root = root
+
+    def path(self, relative):
+        return os.path.join(self.root, relative.lstrip("/"))
+
+    def text(self, relative):
+        try:
+            with open(self.path(relative), "rb") as handle:
+                return handle.read(_MAX_READ).decode("utf-8", "replace")
+        except (IOError, OSError):
+            return None
+
+    def exists(self, relative):
+        """True/False, or None when the parent directory itself is absent."""
+        full = self.path(relative)
+        if os.path.exists(full):
+            return True
+        return False if os.path.isdir(os.path.dirname(full)) else None
+
+    def isdir(self, relative):
+        full = self.path(relative)
+        if os.path.isdir(full):
+            return True
+        return False if os.path.isdir(os.path.dirname(full)) else None
+
+
+def read_snapshot(reader):
+    snapshot = {
+        "cpuinfo": reader.text("proc/cpuinfo"),
+        "proc_modules": reader.text("proc/modules"),
+        "sys_module_kvm_amd": reader.isdir("sys/module/kvm_amd"),
+        "sys_module_msr": reader.isdir("sys/module/msr"),
+        "dev_cpu_msr": reader.exists("dev/cpu/0/msr"),
+        "dev_sev": reader.exists("dev/sev"),
+        "kvm_amd_parameters": dict(
+            (name, reader.text("sys/module/kvm_amd/parameters/%s" % name))
+            for name in ("sev", "sev_es", "sev_snp")),
+        "modules_load_files": read_modules_load(reader),
+        "iommu_group_types": read_iommu_group_types(reader),
+    }
+    return snapshot
+
+
+def read_modules_load(reader):
+    """{path: text} of the modules-load.d files in effect (an /etc file masks a same-named one below)."""
+    if not any(os.path.isdir(reader.path(d)) for d in _MODULES_LOAD_DIRS) and not os.path.isdir(reader.path("etc")):
+        return None
+    chosen = {}
+    for directory in _MODULES_LOAD_DIRS:
+        for full in sorted(glob.glob(os.path.join(reader.path(directory), "*.conf"))):
+            chosen.setdefault(os.path.basename(full), "/" + directory + "/" + os.path.basename(full))
+    files = {}
+    for path in chosen.values():
+        files[path] = reader.text(path) or ""
+    return files
+
+
+def read_iommu_group_types(reader):
+    base = reader.path("sys/kernel/iommu_groups")
+    if not os.path.isdir(base):
+        return None
+    try:
+        groups = os.listdir(base)
+    except OSError:
+        return None
+    types = []
+    for group in groups:
+        value = reader.text("sys/kernel/iommu_groups/%s/type" % group)
+        if value is not None:
+            types.append(value.strip())
+    if groups and not types:
+        return None
+    return types
+
+
+def _useful(text):
+    parsed = parse_kernel_log(text)
+    return parsed["reaches_boot"] or has_sev_evidence(parsed)
+
+
+def read_live_kernel_log(module, sources):
+    """(text, source, error): the first source that still has the boot or SEV lines, else the first readable."""
+    fallback = None
+    errors = []
+    for source in sources:
+        text, error = _read_source(module, source)
+        if error:
+            errors.append("%s: %s" % (source, error))
+            continue
+        if _useful(text):
+            return text, source, None
+        if fallback is None:
+            fallback = (text, source)
+    if fallback is not None:
+        return fallback[0], fallback[1], None
+    return None, None, "; ".join(errors) or "no kernel log source enabled"
+
+
+def _read_source(module, source):
+    if source == "dmesg":
+        dmesg = module.get_bin_path("dmesg")
+        if not dmesg:
+            return None, "dmesg not installed"
+        rc, out, err = module.run_command([dmesg], check_rc=False)
+        if rc != 0:
+            return None, (err or out or "exit code %d" % rc).strip()
+        return out, None
+    if source == "journal":
+        journalctl = module.get_bin_path("journalctl")
+        if not journalctl:
+            return None, "journalctl not installed"
+        rc, out, err = module.run_command(
+            [journalctl, "-k", "-b", "--no-pager", "-o", "short", "-q"], check_rc=False)
+        if rc != 0:
+            return None, (err or out or "exit code %d" % rc).strip()
+        if not out.strip() or out.strip() == "-- No entries --":
+            return None, "no kernel messages in the journal for this boot"
+        return out, None
+    if source == "boot.msg":
+        text = HostReader("/").text("var/log/boot.msg")
+        if text is None:
+            return None, "/var/log/boot.msg not readable"
+        return text, None
+    return None, "unknown source"
+
+
+def read_kernel_log(module, root, kernel_log, sources):
+    if kernel_log:
+        try:
+            with open(kernel_log, "rb") as handle:
+                return handle.read(_MAX_READ).decode("utf-8", "replace"), "file", None
+        except (IOError, OSError) as exc:
+            module.fail_json(msg="kernel_log=%s cannot be read (%s); give the path of a readable file on the "
+                                 "managed host, or omit kernel_log to read the live log." % (kernel_log, exc))
+    if os.path.realpath(root) != "/":
+        reader = HostReader(root)
+        for relative, source in (("var/log/dmesg", "file"), ("var/log/boot.msg", "boot.msg")):
+            text = reader.text(relative)
+            if text is not None:
+                return text, source, None
+        return None, None, "no var/log/dmesg or var/log/boot.msg below root %s" % root
+    return read_live_kernel_log(module, sources)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            root=dict(type="path", default="/"),
+            kernel_log=dict(type="path"),
+            kernel_log_sources=dict(type="list", elements="str", choices=["dmesg", "journal", "boot.msg"],
+                                    default=["dmesg", "journal", "boot.msg"]),
+            required_cmdline=dict(type="list", elements="str", default=list(DEFAULT_REQUIRED_CMDLINE)),
+            forbidden_cmdline=dict(type="list", elements="str", default=list(DEFAULT_FORBIDDEN_CMDLINE)),
+        ),
+        supports_check_mode=True,
+    )
+    root = module.params["root"]
+    if not os.path.isdir(root):
+        module.fail_json(msg="root=%s is not a directory; give the directory that holds the host's "
+                             "proc/, sys/ and etc/ (default /)." % root)
+    bad = [o for o in module.params["required_cmdline"] + module.params["forbidden_cmdline"]
+           if not o or any(c.isspace() for c in o)]
+    if bad:
+        module.fail_json(msg="required_cmdline/forbidden_cmdline take one kernel option per item, without "
+                             "spaces (e.g. iommu=nopt); got %s." % ", ".join(repr(o) for o in bad))
+
+    reader = HostReader(root)
+    snapshot = read_snapshot(reader)
+
+    proc_cmdline = reader.text("proc/cmdline")
+    snapshot["cmdline_running"] = split_cmdline(proc_cmdline) if proc_cmdline is not None else None
+    grub_text = reader.text("etc/default/grub")
+    snapshot["cmdline_configured"] = None
+    if grub_text is not None:
+        try:
+            snapshot["cmdline_configured"] = cmdline_tokens(grub_text)
+        except GrubDefaultError as exc:
+            module.warn("%s cannot be parsed (%s); the configured command line is treated as unknown."
+                        % (reader.path("etc/default/grub"), exc))
+
+    text, source, error = read_kernel_log(module, root, module.params["kernel_log"],
+                                          module.params["kernel_log_sources"])
+    snapshot["kernel_log"] = text
+    snapshot["kernel_log_source"] = source
+    snapshot["kernel_log_error"] = error
+
+    facts = build_facts(snapshot, module.params["required_cmdline"], module.params["forbidden_cmdline"])
+    module.exit_json(changed=False, ansible_facts={"sev_snp": facts})
+
+
+if __name__ == "__main__":
+    main()
