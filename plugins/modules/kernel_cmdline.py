@@ -28,8 +28,9 @@ description:
     as a command prefix, or here-documents.
   - Parameter names match the way the kernel compares them, C(-) and C(_) being equal
     (C(kvm-amd.sev-snp) is C(kvm_amd.sev_snp)). Values match exactly, without the double
-    quotes the kernel removes. C($VAR) references are kept as they are and never match an
-    option; a token such as C(iommu=$X) matches only a literal value C($X).
+    quotes the kernel removes. A token that is only a reference (C($VAR), C(${VAR})) is kept
+    as it is and never matches an option. In C(iommu=$X) the name is C(iommu) and the value
+    is the text C($X), so O(options[].state=absent) without a value removes it.
   - The module does not regenerate the bootloader configuration; run C(update-bootloader) or
     C(grub2-mkconfig) when the task reports C(changed).
 author:

@@ -134,8 +134,9 @@ class TestAbsent:
         assert apply_options(["a"], [absent("iommu")]) == ["a"]
 
     def test_references_are_never_matched(self):
-        tokens = ["$GRUB_CMDLINE_LINUX_DEFAULT", "${X}", "iommu=pt"]
+        tokens = ["$GRUB_CMDLINE_LINUX_DEFAULT", "${X}", "iommu=pt", "iommu=$Y"]
         assert apply_options(tokens, [absent("iommu")]) == ["$GRUB_CMDLINE_LINUX_DEFAULT", "${X}"]
+        assert apply_options(tokens, [absent("iommu", "pt")]) == ["$GRUB_CMDLINE_LINUX_DEFAULT", "${X}", "iommu=$Y"]
 
 
 def test_snp_edit_replaces_passthrough_at_its_place():
