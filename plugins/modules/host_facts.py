@@ -27,7 +27,7 @@ description:
     C(iommu_nopt_not_configured), C(reboot_pending), C(kernel_log_unavailable)."
   - Needs no C(gather_facts).
 author:
-  - coco.sev_snp maintainers
+  - coco.sev_snp maintainers (@coco-collections)
 options:
   root:
     description:

@@ -22,7 +22,7 @@ description:
   - Warnings never fail the host.
   - Firmware versions compare numerically, so C(1.9) is older than C(1.51).
 author:
-  - coco.sev_snp maintainers
+  - coco.sev_snp maintainers (@coco-collections)
 options:
   min_snp_api:
     description:
