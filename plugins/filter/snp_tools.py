@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.coco.sev_snp.plugins.module_utils import snp_tools
@@ -27,12 +30,20 @@ def snp_tool_version(text):
     return ".".join(str(part) for part in snp_tools.parse_version(text))
 
 
-def snpguest_commands(version, report, request, certs_dir, processor, encoding="pem", endorser="vcek", vmpl=None):
+def snpguest_commands(version, report, request, certs_dir, processor=None, encoding="pem", endorser="vcek", vmpl=None):
     return snp_tools.snpguest_commands(version, report, request, certs_dir, processor, encoding, endorser, vmpl)
 
 
 def snphost_commands(version, certs_dir, encoding="pem"):
     return snp_tools.snphost_commands(version, certs_dir, encoding)
+
+
+def snp_b64_hex(data):
+    """Base64 (what ansible.builtin.slurp returns) to lower-case hex."""
+    try:
+        return binascii.hexlify(base64.b64decode(str(data), validate=True)).decode("ascii")
+    except (binascii.Error, ValueError) as exc:
+        raise snp_tools.ToolOutputError("not base64: %s" % exc)
 
 
 class FilterModule(object):
@@ -44,4 +55,5 @@ class FilterModule(object):
             "snp_ok_table": _wrap("snp_ok_table", snp_tools.parse_ok_table),
             "snphost_ok_json": _wrap("snphost_ok_json", snp_tools.parse_snphost_ok_json),
             "snpguest_verify_result": _wrap("snpguest_verify_result", snp_tools.parse_snpguest_verify),
+            "snp_b64_hex": _wrap("snp_b64_hex", snp_b64_hex),
         }

@@ -36,25 +36,29 @@ def parse_version(text):
     return (int(match.group(1)), int(match.group(2)), int(match.group(3) or 0))
 
 
-def _lower_processor(processor):
-    if not processor:
-        raise ToolOutputError("the processor model (milan, genoa, turin) is required")
-    return str(processor).lower()
+def snpguest_commands(version, report, request, certs_dir, processor=None, encoding="pem", endorser="vcek",
+                      vmpl=None):
+    """argv lists for the guest flow, spelled for the installed snpguest version.
 
-
-def snpguest_commands(version, report, request, certs_dir, processor, encoding="pem", endorser="vcek", vmpl=None):
-    """argv lists for the guest flow, spelled for the installed snpguest version."""
+    Without ``processor``, snpguest 0.9+ reads it from the report; older releases cannot,
+    so their fetch lines are None.
+    """
     version = parse_version(version)
-    processor = _lower_processor(processor)
+    processor = str(processor).lower() if processor else None
     report_cmd = ["snpguest", "report", report, request, "--random"]
     if vmpl is not None:
         report_cmd += ["--vmpl", str(int(vmpl))]
     if version >= SNPGUEST_CERTS_DIR_FIRST:
-        fetch_ca = ["snpguest", "fetch", "ca", encoding, certs_dir, processor, "--endorser", endorser]
-        fetch_vcek = ["snpguest", "fetch", "vcek", encoding, certs_dir, report, "--processor-model", processor]
-    else:
+        fetch_ca = ["snpguest", "fetch", "ca", encoding, certs_dir]
+        fetch_ca += [processor] if processor else ["--report", report]
+        fetch_ca += ["--endorser", endorser]
+        fetch_vcek = ["snpguest", "fetch", "vcek", encoding, certs_dir, report]
+        fetch_vcek += ["--processor-model", processor] if processor else []
+    elif processor:
         fetch_ca = ["snpguest", "fetch", "ca", encoding, processor, certs_dir, "--endorser", endorser]
         fetch_vcek = ["snpguest", "fetch", "vcek", encoding, processor, certs_dir, report]
+    else:
+        fetch_ca = fetch_vcek = None
     return {
         "version": ".".join(str(part) for part in version),
         "report": report_cmd,

@@ -22,7 +22,7 @@ description:
   - Optionally checks the nonce (report_data), the launch measurement, host_data, a minimum
     TCB, the VMPL, and refuses guests whose policy allows debugging.
   - B(Controller-side.) This module reads files where it runs and needs the Python
-    C(cryptography) package there. Run it with C(delegate_to: localhost) on the files that
+    C(cryptography) package there. Run it delegated to C(localhost) on the files that
     M(ansible.builtin.fetch) brought back from the guest and M(coco.sev_snp.kds_fetch)
     downloaded.
   - Never changes anything.

@@ -25,7 +25,7 @@ description:
     certificate is never stored. Files are written atomically.
   - KDS does not serve VLEKs (the cloud provider installs them on the host); for a
     VLEK-signed report only the ASVK+ARK bundle is fetched and RV(vek) is null.
-  - B(Controller-side.) Run it with C(delegate_to: localhost); it needs the Python
+  - B(Controller-side.) Run it delegated to C(localhost); it needs the Python
     C(cryptography) package where it runs.
 author:
   - coco.sev_snp maintainers

@@ -28,3 +28,9 @@ def test_parsers_are_exposed():
     assert FILTERS["snp_ok_table"]("[ FAIL ] - AMD CPU")["ok"] is False
     assert FILTERS["snphost_ok_json"]('{"failures": [], "summary": {"failed": 0}}')["ok"] is True
     assert FILTERS["snpguest_verify_result"]("VEK signed the Attestation Report!")["signature_verified"] is True
+
+
+def test_b64_hex():
+    assert FILTERS["snp_b64_hex"]("AAH/") == "0001ff"
+    with pytest.raises(AnsibleFilterError, match="snp_b64_hex"):
+        FILTERS["snp_b64_hex"]("not base64!")

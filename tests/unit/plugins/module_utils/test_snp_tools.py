@@ -51,8 +51,17 @@ def test_snpguest_common_lines():
     assert cmds["report"] == ["snpguest", "report", "/r/report.bin", "/r/request.bin", "--random", "--vmpl", "0"]
     assert cmds["verify_attestation"] == ["snpguest", "verify", "attestation", "/r/certs", "/r/report.bin"]
     assert cmds["verify_certs"] == ["snpguest", "verify", "certs", "/r/certs"]
-    with pytest.raises(snp_tools.ToolOutputError, match="processor"):
-        snp_tools.snpguest_commands("0.9.1", "/a", "/b", "/c", "")
+
+
+
+def test_snpguest_without_processor():
+    new = snp_tools.snpguest_commands("0.9.1", "/r/report.bin", "/r/request.bin", "/r/certs")
+    assert new["fetch_ca"] == ["snpguest", "fetch", "ca", "pem", "/r/certs", "--report", "/r/report.bin",
+                               "--endorser", "vcek"]
+    assert new["fetch_vcek"] == ["snpguest", "fetch", "vcek", "pem", "/r/certs", "/r/report.bin"]
+    old = snp_tools.snpguest_commands("0.8.0", "/r/report.bin", "/r/request.bin", "/r/certs")
+    assert old["fetch_ca"] is None and old["fetch_vcek"] is None
+    assert old["report"][:2] == ["snpguest", "report"]
 
 
 @pytest.mark.parametrize("version,vek,verify", [
