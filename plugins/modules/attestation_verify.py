@@ -27,7 +27,7 @@ description:
     downloaded.
   - Never changes anything.
 author:
-  - coco.sev_snp maintainers
+  - coco.sev_snp maintainers (@coco-collections)
 requirements:
   - cryptography >= 41 (on the host the module runs on, normally the controller)
 options:

@@ -28,7 +28,7 @@ description:
   - B(Controller-side.) Run it delegated to C(localhost); it needs the Python
     C(cryptography) package where it runs.
 author:
-  - coco.sev_snp maintainers
+  - coco.sev_snp maintainers (@coco-collections)
 requirements:
   - cryptography >= 41 (on the host the module runs on, normally the controller)
 options:
