@@ -228,7 +228,10 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
 
 def md_text(value):
     """Host-provided text made inert in Markdown (and in the HTML a renderer passes through)."""
-    text = " ".join(_text(value).split())
+    return _md_escape(" ".join(_text(value).split()))
+
+
+def _md_escape(text):
     text = _MD_SPECIAL.sub(r"\\\1", text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -242,6 +245,24 @@ def md_code(value):
     if not _IDENTIFIER.match(text):
         return md_text(text)
     return "`%s`" % text
+
+
+def _code_segments(value):
+    """Text split on backticks into (is_code, text) pairs; unbalanced backticks are plain text.
+
+    The facts write commands in messages and fixes as `code`; keeping them as code keeps them
+    readable in both renderings without trusting anything else in the text.
+    """
+    text = " ".join(_text(value).split())
+    parts = text.split("`")
+    if len(parts) % 2 == 0:
+        return [(False, text)]
+    return [(index % 2 == 1, part) for index, part in enumerate(parts) if part]
+
+
+def md_prose(value):
+    """A message or fix for Markdown: `commands` stay code spans, everything else is inert text."""
+    return "".join("`%s`" % part if is_code else _md_escape(part) for is_code, part in _code_segments(value))
 
 
 def _firmware_text(row):
@@ -315,9 +336,9 @@ def render_markdown(report):
                 lines.append("- not ready, but the facts list no problem: re-run the check")
             for problem in row["problems"]:
                 entry = "- %s (%s): %s" % (md_code(problem["id"]), md_text(problem["severity"]),
-                                           md_text(problem["message"]) or "no message")
+                                           md_prose(problem["message"]) or "no message")
                 if problem["fix"]:
-                    entry += "  \n  Fix: %s" % md_text(problem["fix"])
+                    entry += "  \n  Fix: %s" % md_prose(problem["fix"])
                 lines.append(entry)
     broken = _hosts_by_status(report, STATUS_UNREACHABLE, STATUS_FAILED)
     if broken:
@@ -352,6 +373,7 @@ h2 { font-size: 17px; margin: 32px 0 12px; }
 .card.not_ready { border-top-color: var(--warn); } .card.not_ready .n { color: var(--warn); }
 .card.failed { border-top-color: var(--bad); } .card.failed .n { color: var(--bad); }
 .card.unreachable .n { color: var(--off); }
+.card.zero { opacity: .55; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 7px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: var(--soft); font-weight: 600; white-space: nowrap; }
@@ -376,6 +398,11 @@ code { font: 12px/1.4 ui-monospace, "DejaVu Sans Mono", monospace; background: #
 
 # No script, no fetch: even a text that escaped escaping could not load or run anything.
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+def html_prose(value):
+    """A message or fix for HTML: `commands` as <code>, all text escaped."""
+    return "".join("<code>%s</code>" % h(part) if is_code else h(part) for is_code, part in _code_segments(value))
 
 
 def _badge(status):
@@ -422,9 +449,9 @@ def _html_details(report):
             severity = problem["severity"]
             out.append(
                 '<div class="problem %s"><span class="badge %s">%s</span> <code>%s</code> %s' % (
-                    h(severity), h(severity), h(severity), h(problem["id"]), h(problem["message"])))
+                    h(severity), h(severity), h(severity), h(problem["id"]), html_prose(problem["message"])))
             if problem["fix"]:
-                out.append('<div class="fix"><b>Fix:</b> %s</div>' % h(problem["fix"]))
+                out.append('<div class="fix"><b>Fix:</b> %s</div>' % html_prose(problem["fix"]))
             out.append("</div>")
         out.append("</section>")
     return "\n".join(out)
@@ -442,8 +469,8 @@ def _html_unchecked(report):
 def render_html(report):
     summary = report["summary"]
     cards = "\n".join(
-        '<div class="card %s"><span class="n">%d</span>%s</div>' % (
-            status, summary.get(status, 0), h(STATUS_LABELS[status]))
+        '<div class="card %s%s"><span class="n">%d</span>%s</div>' % (
+            status, "" if summary.get(status, 0) else " zero", summary.get(status, 0), h(STATUS_LABELS[status]))
         for status in (STATUS_READY, STATUS_NOT_READY, STATUS_UNREACHABLE, STATUS_FAILED))
     header = "".join("<th>%s</th>" % h(column) for column in MARKDOWN_COLUMNS)
     details = _html_details(report)

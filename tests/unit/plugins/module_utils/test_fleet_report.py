@@ -264,3 +264,25 @@ def test_html_escapes_the_host_name_of_unreachable_hosts():
     page = fr.render_html(fr.build_report([host], {host: fixture("unreachable")}))
     assert "<b onmouseover" not in page
     assert "&lt;b onmouseover=x&gt;" in page
+
+
+# ------------------------------------------------------------- commands inside messages
+
+def test_backticked_commands_stay_code_in_markdown_and_html():
+    fix = "Run `echo msr > /etc/modules-load.d/msr.conf` then <reboot> `now`"
+    assert fr.md_prose(fix) == "Run `echo msr > /etc/modules-load.d/msr.conf` then &lt;reboot&gt; `now`"
+    assert fr.html_prose(fix) == ("Run <code>echo msr &gt; /etc/modules-load.d/msr.conf</code> then "
+                                  "&lt;reboot&gt; <code>now</code>")
+
+
+def test_unbalanced_backtick_is_plain_escaped_text():
+    assert fr.md_prose("a `b <c>") == "a \\`b &lt;c&gt;"
+    assert fr.html_prose("a `b <c>") == "a `b &lt;c&gt;"
+
+
+def test_code_in_html_cannot_carry_markup():
+    page = fr.render_html(fr.build_report(["h"], {"h": {"ansible_facts": {"sev_snp": {
+        "ready": False, "problems": [{"id": "x", "severity": "error", "message": "m",
+                                      "fix": "`<script>alert(1)</script>`"}]}}}}))
+    assert "<script>" not in page
+    assert "<code>&lt;script&gt;alert(1)&lt;/script&gt;</code>" in page
