@@ -7,11 +7,25 @@ import xml.etree.ElementTree as ET
 import pytest
 
 
+# One round trip: each host.run through the Ansible backend costs seconds.
+_PROBE = (
+    "virsh -c qemu:///system dumpxml --inactive snp-guest; echo '@@'; "
+    "virsh -c qemu:///system domstate snp-guest; echo '@@'; "
+    "virt-xml-validate /root/snp-guest.generated.xml domain 2>&1; echo \"rc=$?\"; echo '@@'; "
+    "cat /root/snp-guest.generated.xml"
+)
+
+
 @pytest.fixture(scope="module")
-def domain(host):
-    dump = host.run("virsh -c qemu:///system dumpxml --inactive snp-guest")
-    assert dump.rc == 0, dump.stderr
-    return ET.fromstring(dump.stdout)
+def probe(host):
+    result = host.run(_PROBE)
+    dump, state, validation, generated = result.stdout.split("@@\n")
+    return {"dump": dump, "state": state.strip(), "validation": validation.strip(), "generated": generated}
+
+
+@pytest.fixture(scope="module")
+def domain(probe):
+    return ET.fromstring(probe["dump"])
 
 
 def test_q35_with_the_sev_ovmf_as_rom(domain):
@@ -46,18 +60,16 @@ def test_epyc_cpu_disk_and_network(domain):
     assert domain.find("devices/memballoon").get("model") == "none"
 
 
-def test_domain_is_defined_but_not_running(host):
-    state = host.run("virsh -c qemu:///system domstate snp-guest")
-    assert state.rc == 0 and state.stdout.strip() == "shut off"
+def test_domain_is_defined_but_not_running(probe):
+    assert probe["state"] == "shut off"
 
 
-def test_generated_xml_passes_libvirts_schema(host):
-    result = host.run("virt-xml-validate /root/snp-guest.generated.xml domain")
-    assert result.rc == 0, result.stdout + result.stderr
+def test_generated_xml_passes_libvirts_schema(probe):
+    assert probe["validation"].endswith("validates\nrc=0"), probe["validation"]
 
 
-def test_generated_xml_is_the_policy_template(host):
-    generated = ET.fromstring(host.file("/root/snp-guest.generated.xml").content_string)
+def test_generated_xml_is_the_policy_template(probe):
+    generated = ET.fromstring(probe["generated"])
     assert generated.find("launchSecurity").get("type") == "sev-snp"
     assert generated.findtext("launchSecurity/policy") == "0x00130000"
     assert generated.find("devices/tpm") is None
