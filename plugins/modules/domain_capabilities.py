@@ -44,7 +44,9 @@ attributes:
     description: The module only reads, so check mode runs it unchanged.
   diff_mode:
     support: none
+    description: Nothing changes, so there is nothing to show.
   platform:
+    support: full
     platforms: posix
     description: Hosts with libvirt and its C(virsh) client.
 requirements:
@@ -56,7 +58,7 @@ seealso:
     description: The XML this module parses.
     link: https://libvirt.org/formatdomaincaps.html
 author:
-  - coco.sev_snp maintainers
+  - coco.sev_snp maintainers (@coco-collections)
 """
 
 EXAMPLES = r"""

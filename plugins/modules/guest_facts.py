@@ -42,11 +42,14 @@ attributes:
     description: The module only reads, so check mode runs it unchanged.
   diff_mode:
     support: none
+    description: Nothing changes, so there is nothing to show.
   platform:
+    support: full
     platforms: posix
     description: Linux guests; the MSR is read only on x86_64.
   facts:
     support: full
+    description: Returns its result as C(ansible_facts.sev_snp_guest).
 notes:
   - Reading the MSR and the live kernel log needs root. Without the C(msr) kernel module
     the MSR is skipped and the log alone decides.
@@ -57,7 +60,7 @@ seealso:
     description: MSR_AMD64_SEV_* and MSR_AMD64_SNP_* bit definitions.
     link: https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/linux.git/tree/arch/x86/include/asm/msr-index.h
 author:
-  - coco.sev_snp maintainers
+  - coco.sev_snp maintainers (@coco-collections)
 """
 
 EXAMPLES = r"""
