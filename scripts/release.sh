@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Build the release tarball and prove that what ships works once installed.
+#
+#   scripts/release.sh
+#
+# 1. Copies the files git knows about (tracked, plus untracked ones that are not ignored)
+#    to build/release/src/ansible_collections/coco/sev_snp, lints the changelog fragments
+#    and assembles the changelog for the version in galaxy.yml there (the checkout's
+#    changelogs/ stay as they are; cutting a real release runs
+#    `antsibull-changelog release` in the checkout and commits the result).
+# 2. `ansible-galaxy collection build` -> build/release/coco-sev_snp-<version>.tar.gz
+# 3. Installs the tarball with `ansible-galaxy collection install --offline` into an empty
+#    directory, then, with ANSIBLE_COLLECTIONS_PATH pointing only there (dependencies come
+#    from the `ansible` package on sys.path) and outside the checkout:
+#    ansible-doc of every module/filter/test/role, `ansible-playbook coco.sev_snp.check_host`
+#    against localhost, and tests/release/installed_collection.yml (kernel_cmdline in check
+#    mode and for real on a temp file, through the sev_snp action group).
+# 4. `ansible-builder create` of execution-environment.yml and `ansible-builder introspect`
+#    of the installed copy: the build context is complete and the collection's Python and
+#    system requirements are found. (Building the image needs a base image from a container
+#    registry: ansible-builder build -f execution-environment.yml -t sev-snp-ee:latest.)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+VENV="${VENV:-$ROOT/.venv}"
+BIN="$VENV/bin"
+OUT="$ROOT/build/release"
+SRC="$OUT/src/ansible_collections/coco/sev_snp"
+INSTALL="$OUT/installed"
+WORK="$OUT/work"
+started=$SECONDS
+
+for tool in ansible-galaxy ansible-doc ansible-playbook antsibull-changelog ansible-builder python; do
+  if [ ! -x "$BIN/$tool" ]; then
+    echo "release: $BIN/$tool not found; run 'make venv' first (or set VENV=...)" >&2
+    exit 2
+  fi
+done
+command -v rsync >/dev/null || { echo "release: rsync is missing; run 'make apt'" >&2; exit 2; }
+export PATH="$BIN:$PATH"
+step() { echo "release: [$((SECONDS - started)) s] $*"; }
+
+read -r version <<<"$("$BIN/python" - "$ROOT/galaxy.yml" <<'PY'
+import sys
+import yaml
+with open(sys.argv[1], encoding="utf-8") as handle:
+    print(yaml.safe_load(handle)["version"])
+PY
+)"
+
+# --- 1. clean copy and changelog ----------------------------------------------------------
+step "copying the collection (version $version)"
+rm -rf "$OUT"
+mkdir -p "$SRC" "$INSTALL" "$WORK"
+(
+  cd "$ROOT"
+  git ls-files -z -co --exclude-standard | while IFS= read -r -d '' f; do
+    [ -e "$f" ] || [ -L "$f" ] && printf '%s\0' "$f"
+  done
+) | rsync -a --from0 --files-from=- "$ROOT/" "$SRC/"
+# antsibull-changelog lists the collection's files with git from the nearest .git upwards;
+# without one of its own the copy would be seen through the checkout, where build/ is
+# ignored, and no plugin would be found.
+git -C "$SRC" init -q
+
+step "antsibull-changelog lint + release --version $version (in the copy)"
+(
+  cd "$SRC"
+  antsibull-changelog lint
+  ANSIBLE_COLLECTIONS_PATH="$OUT/src" antsibull-changelog release --version "$version"
+  grep -q '^### New Modules' CHANGELOG.md || {
+    echo "release: CHANGELOG.md lists no new modules; antsibull-changelog found no plugins" >&2; exit 1; }
+  # The cache is antsibull-changelog's own, not part of the release.
+  rm -f changelogs/.plugin-cache.yaml
+  rm -rf .git
+)
+
+# --- 2. build ------------------------------------------------------------------------------
+step "ansible-galaxy collection build"
+ansible-galaxy collection build --force --output-path "$OUT" "$SRC"
+tarball="$OUT/coco-sev_snp-$version.tar.gz"
+[ -s "$tarball" ] || { echo "release: $tarball was not built" >&2; exit 1; }
+# Nothing of the development tree may ship.
+if tar -tzf "$tarball" | grep -E '^(\.venv|build|\.ci|\.cache|\.git|tests/output|\.pytest_cache)/'; then
+  echo "release: the tarball contains development files (see above); fix build_ignore in galaxy.yml" >&2
+  exit 1
+fi
+
+# --- 3. install into an empty path and use it ------------------------------------------------
+step "ansible-galaxy collection install --offline into $INSTALL"
+# Outside the checkout, with no ansible.cfg, so that only the installed copy can be found.
+cd "$WORK"
+printf "[defaults]\n" > "$WORK/ansible.cfg"
+export ANSIBLE_CONFIG="$WORK/ansible.cfg"
+export ANSIBLE_COLLECTIONS_PATH="$INSTALL"
+unset ANSIBLE_COLLECTIONS_PATHS ANSIBLE_ROLES_PATH
+export ANSIBLE_LOCAL_TEMP="$WORK/tmp" ANSIBLE_REMOTE_TMP="$WORK/remote-tmp"
+# localhost runs the modules with the controller's Python, as `-c local` users expect.
+export ANSIBLE_PYTHON_INTERPRETER="$BIN/python" ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0
+ansible-galaxy collection install --offline -p "$INSTALL" "$tarball"
+installed="$INSTALL/ansible_collections/coco/sev_snp"
+[ -f "$installed/MANIFEST.json" ] || { echo "release: $installed/MANIFEST.json missing" >&2; exit 1; }
+ansible-galaxy collection list coco.sev_snp | tee "$WORK/collection-list.txt"
+grep -qF "$INSTALL/ansible_collections" "$WORK/collection-list.txt" || {
+  echo "release: coco.sev_snp is not found in $INSTALL" >&2; exit 1; }
+if [ "$(grep -c '^coco\.sev_snp ' "$WORK/collection-list.txt")" != 1 ]; then
+  echo "release: more than one coco.sev_snp is visible; the check would not test the tarball" >&2
+  exit 1
+fi
+
+step "ansible-doc of every plugin and role of the installed copy"
+for type in module filter test role; do
+  ansible-doc -t "$type" --list --json coco.sev_snp > "$WORK/list-$type.json"
+  names="$(python -c 'import json, sys; print(" ".join(sorted(json.load(open(sys.argv[1])))))' "$WORK/list-$type.json")"
+  for name in $names; do
+    ansible-doc -t "$type" "$name" > "$WORK/doc-$type-$name.txt" 2> "$WORK/doc-$type-$name.err" || {
+      echo "release: ansible-doc -t $type $name failed:" >&2; cat "$WORK/doc-$type-$name.err" >&2; exit 1; }
+    if grep -q "WARNING" "$WORK/doc-$type-$name.err"; then
+      echo "release: ansible-doc -t $type $name warned:" >&2; cat "$WORK/doc-$type-$name.err" >&2; exit 1
+    fi
+    echo "  ansible-doc -t $type $name: ok"
+  done
+done
+
+step "ansible-playbook coco.sev_snp.check_host -i localhost, -c local"
+ansible-playbook coco.sev_snp.check_host -i localhost, -c local \
+  -e sev_snp_report_dir="$WORK/report"
+for report in fleet.json fleet.md fleet.html; do
+  [ -s "$WORK/report/$report" ] || { echo "release: check_host wrote no $report" >&2; exit 1; }
+done
+# The report keeps hosts whose facts module failed; here it must have run.
+python - "$WORK/report/fleet.json" <<'PY'
+import json
+import sys
+with open(sys.argv[1], encoding="utf-8") as handle:
+    rows = json.load(handle)["hosts"]
+if [row["host"] for row in rows] != ["localhost"] or rows[0]["error"]:
+    sys.exit("release: check_host did not read localhost: %r" % rows)
+PY
+
+step "ansible-playbook tests/release/installed_collection.yml"
+RELEASE_CHECK_DIR="$WORK" ansible-playbook -i localhost, -c local \
+  "$ROOT/tests/release/installed_collection.yml"
+
+# --- 4. execution environment -----------------------------------------------------------------
+step "ansible-builder create + introspect"
+ansible-builder create -f "$ROOT/execution-environment.yml" -c "$OUT/ee-context" >/dev/null
+for f in Containerfile _build/requirements.yml _build/requirements.txt _build/bindep.txt; do
+  [ -s "$OUT/ee-context/$f" ] || { echo "release: the EE build context lacks $f" >&2; exit 1; }
+done
+ansible-builder introspect --sanitize "$INSTALL" > "$WORK/introspect.txt"
+for needed in cryptography libvirt-python lxml libvirt-devel; do
+  grep -q "$needed" "$WORK/introspect.txt" || {
+    echo "release: ansible-builder introspect does not see $needed in the installed collection" >&2
+    cat "$WORK/introspect.txt" >&2; exit 1; }
+done
+
+step "done: $tarball"
