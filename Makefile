@@ -62,6 +62,17 @@ lint: venv link
 sanity: venv
 	scripts/sanity.sh
 
+# Documentation lint + site (build/docsite), release tarball check, lowest ansible-core.
+.PHONY: docs release compat
+docs: venv link
+	scripts/docs.sh
+
+release: venv
+	scripts/release.sh
+
+compat: venv link
+	scripts/compat.sh
+
 molecule: deps
 	for s in $(SCENARIOS); do $(BIN)/molecule test -s $$s; done
 
