@@ -1,0 +1,252 @@
+#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, coco.sev_snp maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Wall time of playbooks/check_host.yml against the alternatives an operator has.
+
+Starts N podman containers (systemd as PID 1) and runs, with the same forks and the
+containers.podman.podman connection:
+
+  floor     one trivial task per host (one round trip: nothing can be faster)
+  literal   the SUSE chapter's checks as an operator would write them, one shell or
+            command task each (dmesg | grep -i ccp, lsmod | grep msr, cat /proc/cmdline, ...)
+  check     playbooks/check_host.yml (one host_facts round trip, the rest on the controller)
+
+Prints a table and exits 1 when check is not at least 5x faster than literal or not within
+1.5x of the floor. The containers are removed at the end, also on failure or Ctrl-C.
+
+  scripts/bench_check_host.py [--hosts 20] [--forks 10] [--image IMAGE]
+
+The image defaults to $SEV_SNP_TEST_IMAGE or localhost/sev-snp-test:bookworm (built by
+molecule/resources/build-image.sh). Podman settings come from $CONTAINERS_CONF, by default
+molecule/resources/containers.conf.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+CHECK_PLAYBOOK = os.path.join(ROOT, "playbooks", "check_host.yml")
+MIN_SPEEDUP_OVER_LITERAL = 5.0
+MAX_RATIO_TO_FLOOR = 1.5
+
+# The chapter's checks, one task each, the way they are typed at a shell.
+LITERAL_CHECKS = [
+    ("CPU vendor", "grep -m1 vendor_id /proc/cpuinfo"),
+    ("CPU model", "grep -m1 'model name' /proc/cpuinfo"),
+    ("CPU family", "grep -m1 'cpu family' /proc/cpuinfo"),
+    ("Memory encryption CPU flags", "grep -m1 -o -w -E 'sme|sev|sev_es|sev_snp' /proc/cpuinfo | sort -u"),
+    ("ccp messages (SEV-SNP API version)", "dmesg | grep -i ccp"),
+    ("SEV firmware initialised", "dmesg | grep -i 'SEV API'"),
+    ("SEV-SNP enabled by the kernel", "dmesg | grep -i 'SEV-SNP'"),
+    ("RMP table", "dmesg | grep -i RMP"),
+    ("AMD-Vi SNP support", "dmesg | grep -i 'AMD-Vi'"),
+    ("Memory encryption features", "dmesg | grep -i 'Memory Encryption'"),
+    ("PSP device", "ls -l /dev/sev"),
+    ("kvm_amd loaded", "lsmod | grep kvm_amd"),
+    ("kvm_amd sev", "cat /sys/module/kvm_amd/parameters/sev"),
+    ("kvm_amd sev_es", "cat /sys/module/kvm_amd/parameters/sev_es"),
+    ("kvm_amd sev_snp", "cat /sys/module/kvm_amd/parameters/sev_snp"),
+    ("msr loaded", "lsmod | grep msr"),
+    ("msr persistent", "cat /etc/modules-load.d/msr.conf"),
+    ("Running kernel command line", "cat /proc/cmdline"),
+    ("Configured kernel command line", "grep GRUB_CMDLINE_LINUX_DEFAULT /etc/default/grub"),
+    ("IOMMU default domain type", "cat /sys/kernel/iommu_groups/0/type"),
+    ("Running kernel", "uname -r"),
+]
+
+
+def literal_playbook():
+    tasks = []
+    for name, command in LITERAL_CHECKS:
+        tasks.append({
+            "name": name,
+            "ansible.builtin.shell": command,
+            "register": "out_" + re.sub(r"\W+", "_", name.lower()).strip("_"),
+            "changed_when": False,
+            "failed_when": False,
+        })
+    return [{"name": "SEV-SNP host check, one command per step", "hosts": "all", "gather_facts": False,
+             "tasks": tasks}]
+
+
+def floor_playbook():
+    return [{"name": "One trivial task per host", "hosts": "all", "gather_facts": False,
+             "tasks": [{"name": "Round trip", "ansible.builtin.ping": None}]}]
+
+
+class Containers(object):
+    """Test hosts as podman containers, removed on exit whatever happens."""
+
+    def __init__(self, image, count):
+        self.image = image
+        self.names = ["sev-snp-bench-%d-%02d" % (os.getpid(), index) for index in range(1, count + 1)]
+        self.started = []
+
+    def __enter__(self):
+        try:
+            self._start()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _start(self):
+        for name in self.names:
+            subprocess.run(["podman", "run", "-d", "--name", name, "--privileged", "--systemd=always",
+                            "--stop-timeout=2", self.image, "/sbin/init"],
+                           check=True, stdout=subprocess.DEVNULL)
+            self.started.append(name)
+        deadline = time.time() + 120
+        for name in self.names:
+            while subprocess.run(["podman", "exec", name, "test", "-d", "/root/.ansible/tmp"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
+                if time.time() > deadline:
+                    raise RuntimeError("container %s did not come up" % name)
+                time.sleep(0.5)
+
+    def __exit__(self, *_exc):
+        if self.started:
+            subprocess.run(["podman", "rm", "-f", "-t", "0"] + self.started,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.started = []
+        return False
+
+
+def write_inventory(path, names):
+    hosts = dict((name, None) for name in names)
+    inventory = {"all": {"hosts": hosts, "vars": {
+        "ansible_connection": "containers.podman.podman",
+        # With --systemd=always /tmp is a tmpfs that `podman mount` cannot see into.
+        "ansible_remote_tmp": "/root/.ansible/tmp",
+        # Same for every playbook, so that discovery does not blur the comparison.
+        "ansible_python_interpreter": "/usr/bin/python3",
+    }}}
+    with open(path, "w") as handle:
+        json.dump(inventory, handle)
+
+
+def write_playbook(path, plays):
+    with open(path, "w") as handle:
+        json.dump(plays, handle, indent=1)
+
+
+RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=\d+\s+unreachable=(\d+)\s+failed=(\d+)\s+"
+                   r"skipped=\d+\s+rescued=\d+\s+ignored=(\d+)", re.M)
+
+
+def run_playbook(label, playbook, inventory, forks, env, log_dir, extra_args=()):
+    log_path = os.path.join(log_dir, label + ".log")
+    command = ["ansible-playbook", "-i", inventory, "-f", str(forks), playbook] + list(extra_args)
+    start = time.monotonic()
+    with open(log_path, "w") as log:
+        returncode = subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT).returncode
+    wall = time.monotonic() - start
+    with open(log_path) as log:
+        output = log.read()
+    recap = RECAP.findall(output)
+    if returncode != 0 or not recap:
+        sys.stderr.write(output[-4000:])
+        raise RuntimeError("%s failed (exit %d), log above" % (label, returncode))
+    # Tasks that ran on a host (skipped ones cost no round trip), averaged over the hosts.
+    executed = sum(int(ok) + int(unreachable) + int(failed) + int(ignored)
+                   for _host, ok, unreachable, failed, ignored in recap)
+    return wall, executed / float(len(recap))
+
+
+def _interrupt(_signum, _frame):
+    raise KeyboardInterrupt()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--hosts", type=int, default=20, help="number of containers (default 20)")
+    parser.add_argument("--forks", type=int, default=10, help="ansible forks (default 10)")
+    parser.add_argument("--image", default=os.environ.get("SEV_SNP_TEST_IMAGE", "localhost/sev-snp-test:bookworm"))
+    args = parser.parse_args(argv)
+    if args.hosts < 1 or args.forks < 1:
+        parser.error("--hosts and --forks must be at least 1")
+    if shutil.which("ansible-playbook") is None or shutil.which("podman") is None:
+        parser.error("ansible-playbook and podman must be on PATH")
+    if subprocess.run(["podman", "image", "exists", args.image]).returncode != 0:
+        parser.error("image %s not found; build it with molecule/resources/build-image.sh %s bookworm"
+                     % (args.image, args.image))
+
+    env = dict(os.environ)
+    env.setdefault("CONTAINERS_CONF", os.path.join(ROOT, "molecule", "resources", "containers.conf"))
+    env.setdefault("ANSIBLE_COLLECTIONS_PATH", os.path.join(ROOT, "build", "collections"))
+    env.setdefault("ANSIBLE_REMOTE_TMP", "/root/.ansible/tmp")
+    env["ANSIBLE_NOCOLOR"] = "1"
+    os.environ["CONTAINERS_CONF"] = env["CONTAINERS_CONF"]
+
+    # SIGTERM would skip the cleanup; make it unwind like Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
+
+    work = tempfile.mkdtemp(prefix="sev-snp-bench.")
+    results = {}
+    try:
+        inventory = os.path.join(work, "inventory.json")
+        floor = os.path.join(work, "floor.yml")
+        literal = os.path.join(work, "literal.yml")
+        write_playbook(floor, floor_playbook())
+        write_playbook(literal, literal_playbook())
+        report_dir = os.path.join(work, "report")
+
+        print("starting %d containers from %s ..." % (args.hosts, args.image), flush=True)
+        with Containers(args.image, args.hosts) as containers:
+            write_inventory(inventory, containers.names)
+            # Untimed: the first contact mounts every container and warms caches.
+            run_playbook("warmup", floor, inventory, args.forks, env, work)
+            results["floor"] = run_playbook("floor", floor, inventory, args.forks, env, work)
+            results["literal"] = run_playbook("literal", literal, inventory, args.forks, env, work)
+            results["check_host"] = run_playbook("check_host", CHECK_PLAYBOOK, inventory, args.forks, env, work,
+                                                 ["-e", "sev_snp_report_dir=" + report_dir])
+        with open(os.path.join(report_dir, "fleet.json")) as handle:
+            rows = len(json.load(handle)["hosts"])
+        if rows != args.hosts:
+            raise RuntimeError("check_host reported %d hosts out of %d" % (rows, args.hosts))
+    except KeyboardInterrupt:
+        print("interrupted; containers removed", file=sys.stderr)
+        return 130
+    except (RuntimeError, subprocess.CalledProcessError, OSError, ValueError, KeyError) as exc:
+        print("benchmark failed: %s" % exc, file=sys.stderr)
+        return 2
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    floor_wall = results["floor"][0]
+    literal_wall = results["literal"][0]
+    check_wall = results["check_host"][0]
+    print()
+    print("%d hosts, forks %d, connection containers.podman.podman" % (args.hosts, args.forks))
+    print("%-12s %8s %11s %12s" % ("playbook", "wall s", "tasks/host", "ratio"))
+    for label, note in (("floor", "1.00 (floor)"), ("literal", None), ("check_host", None)):
+        wall, per_host = results[label]
+        print("%-12s %8.1f %11.1f %12s" % (label, wall, per_host, note or "%.2f" % (wall / floor_wall)))
+    speedup = literal_wall / check_wall
+    ratio = check_wall / floor_wall
+    print()
+    failures = []
+    print("check_host vs literal: %.1fx faster (target >= %.1fx)" % (speedup, MIN_SPEEDUP_OVER_LITERAL))
+    if speedup < MIN_SPEEDUP_OVER_LITERAL:
+        failures.append("check_host is only %.1fx faster than the literal playbook" % speedup)
+    print("check_host vs floor:   %.2fx (target <= %.1fx)" % (ratio, MAX_RATIO_TO_FLOOR))
+    if ratio > MAX_RATIO_TO_FLOOR:
+        failures.append("check_host takes %.2fx the one-task floor" % ratio)
+    for failure in failures:
+        print("TARGET MISSED: " + failure, file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
