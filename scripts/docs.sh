@@ -29,9 +29,11 @@ done
 export PATH="$BIN:$PATH"
 mkdir -p "$(dirname "$LINK")"
 [ -L "$LINK" ] || ln -sfn "$ROOT" "$LINK"
-# Dependencies (ansible.posix, community.libvirt, ...) come from the `ansible` package on
-# sys.path, which ansible-core scans as well.
-export ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS"
+# Dependencies (ansible.posix, community.libvirt, ...) come from the `ansible` package.
+# They are named explicitly: the linter resolves references to them (seealso, M(...))
+# from the collection paths only.
+deps="$("$BIN/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+export ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS:$deps"
 
 echo "docs: antsibull-docs lint-collection-docs --plugin-docs"
 antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs \
