@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, coco.sev_snp maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -110,7 +110,7 @@ class Containers(object):
         deadline = time.time() + 120
         for name in self.names:
             while subprocess.run(["podman", "exec", name, "test", "-d", "/root/.ansible/tmp"],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode != 0:
                 if time.time() > deadline:
                     raise RuntimeError("container %s did not come up" % name)
                 time.sleep(0.5)
@@ -118,7 +118,7 @@ class Containers(object):
     def __exit__(self, *_exc):
         if self.started:
             subprocess.run(["podman", "rm", "-f", "-t", "0"] + self.started,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
             self.started = []
         return False
 
@@ -150,7 +150,7 @@ def run_playbook(label, playbook, inventory, forks, env, log_dir, extra_args=())
     command = ["ansible-playbook", "-i", inventory, "-f", str(forks), playbook] + list(extra_args)
     start = time.monotonic()
     with open(log_path, "w") as log:
-        returncode = subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT).returncode
+        returncode = subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT, check=False).returncode
     wall = time.monotonic() - start
     with open(log_path) as log:
         output = log.read()
@@ -169,7 +169,7 @@ def _interrupt(_signum, _frame):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--hosts", type=int, default=20, help="number of containers (default 20)")
     parser.add_argument("--forks", type=int, default=10, help="ansible forks (default 10)")
     parser.add_argument("--image", default=os.environ.get("SEV_SNP_TEST_IMAGE", "localhost/sev-snp-test:bookworm"))
@@ -178,7 +178,7 @@ def main(argv=None):
         parser.error("--hosts and --forks must be at least 1")
     if shutil.which("ansible-playbook") is None or shutil.which("podman") is None:
         parser.error("ansible-playbook and podman must be on PATH")
-    if subprocess.run(["podman", "image", "exists", args.image]).returncode != 0:
+    if subprocess.run(["podman", "image", "exists", args.image], check=False).returncode != 0:
         parser.error("image %s not found; build it with molecule/resources/build-image.sh %s bookworm"
                      % (args.image, args.image))
 

@@ -300,7 +300,7 @@ def markdown_table(report):
     """The table alone, one row per host: what the play prints."""
     lines = [
         "| " + " | ".join(MARKDOWN_COLUMNS) + " |",
-        "|" + "|".join("---" for _ in MARKDOWN_COLUMNS) + "|",
+        "|" + "|".join(["---"] * len(MARKDOWN_COLUMNS)) + "|",
     ]
     for row in report["hosts"]:
         cells = [

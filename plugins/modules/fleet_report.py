@@ -33,7 +33,7 @@ description:
     table are still returned.
 version_added: 0.1.0
 author:
-  - coco.sev_snp maintainers
+  - coco.sev_snp maintainers (@coco-collections)
 options:
   hosts:
     description:

@@ -110,8 +110,8 @@ def test_ready_must_be_literally_true():
 
 
 def test_partial_facts_do_not_crash():
-    row = fr.row_from_result("h", {"ansible_facts": {"sev_snp": {"ready": False, "problems": ["odd"],
-                                                                  "cpu": None}}})
+    facts = {"ready": False, "problems": ["odd"], "cpu": None}
+    row = fr.row_from_result("h", {"ansible_facts": {"sev_snp": facts}})
     assert row["status"] == "not_ready"
     assert row["problem_ids"] == ["odd"]
     assert row["generation"] is None
