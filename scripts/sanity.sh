@@ -98,9 +98,24 @@ PY
   mv "$get_pip.tmp" "$get_pip"
 fi
 
+# --- host-side code on the oldest Python managed hosts run --------------------------------
+# ansible-test's compile test only covers the Pythons installed here; modules and
+# module_utils run on the managed host's Python, which may be as old as 3.8.
+status=0
+if [ -x "$BIN/vermin" ]; then
+  echo "sanity: host-side code (plugins/modules, plugins/module_utils) against Python 3.8"
+  "$BIN/vermin" -q -t=3.8- --violations --no-tips --backport typing \
+    "$ROOT/plugins/modules" "$ROOT/plugins/module_utils" || status=$?
+  if [ "$status" != 0 ]; then
+    echo "sanity: host-side code needs a Python newer than 3.8 (see above)" >&2
+  fi
+else
+  echo "sanity: $BIN/vermin not found; 'make venv' installs it" >&2
+  status=2
+fi
+
 # --- run ---------------------------------------------------------------------------------
 echo "sanity: ansible-test sanity --python $python_version in $DEST"
-status=0
 (
   cd "$DEST"
   # ansible-test passes the environment on to the sanity virtualenvs; keep the checkout's
