@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
 from html.parser import HTMLParser
 
 import pytest
@@ -89,3 +92,21 @@ def test_html_is_self_contained_and_lists_every_host():
     assert parser.urls == []
     assert parser.tags.count("tr") == 1 + 4
     assert "3 not ready" in text and OFFLINE in text
+
+
+def test_gate_fails_every_host_yet_the_report_is_written(tmp_path):
+    """With sev_snp_gate the play fails, but only after the report exists."""
+    playbook = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "playbooks", "check_host.yml")
+    inventory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])  # with its group_vars
+    ansible_playbook = (shutil.which("ansible-playbook")
+                        or os.path.join(os.path.dirname(sys.executable), "ansible-playbook"))
+    run = subprocess.run([ansible_playbook, "-i", inventory, playbook, "-e", "sev_snp_gate=true",
+                          "-e", "sev_snp_report_dir=%s" % tmp_path],
+                         capture_output=True, text=True, timeout=600, check=False)
+    output = run.stdout + run.stderr
+    assert run.returncode == 2, output
+    for name in CONTAINERS:
+        assert "SEV-SNP not usable on %s" % name in output
+    assert "%s was not checked (unreachable)" % OFFLINE in output
+    with open(os.path.join(str(tmp_path), "fleet.json"), encoding="utf-8") as handle:
+        assert len(json.load(handle)["hosts"]) == 4
