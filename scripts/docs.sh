@@ -29,11 +29,27 @@ done
 export PATH="$BIN:$PATH"
 mkdir -p "$(dirname "$LINK")"
 [ -L "$LINK" ] || ln -sfn "$ROOT" "$LINK"
-# Dependencies (ansible.posix, community.libvirt, ...) come from the `ansible` package.
-# They are named explicitly: the linter resolves references to them (seealso, M(...))
-# from the collection paths only.
-deps="$("$BIN/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
-export ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS:$deps"
+# The linter checks references to the galaxy.yml dependencies (seealso, M(...)) against
+# copies it makes of them, and copies with `git ls-files` whatever lies inside a git work
+# tree; the `ansible` package's copies sit in the (ignored) venv of the checkout, so they
+# are copied to a temporary directory outside it first.
+site_packages="$("$BIN/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+deps_root="$(mktemp -d)"
+trap 'rm -rf "$deps_root"' EXIT
+for dep in $("$BIN/python" - "$ROOT/galaxy.yml" <<'PY'
+import sys
+import yaml
+with open(sys.argv[1], encoding="utf-8") as handle:
+    print(" ".join(sorted((yaml.safe_load(handle).get("dependencies") or {}).keys())))
+PY
+); do
+  source="$site_packages/ansible_collections/${dep%%.*}/${dep#*.}"
+  [ -d "$source" ] || { echo "docs: dependency $dep is not installed in $site_packages" >&2; exit 2; }
+  mkdir -p "$deps_root/ansible_collections/${dep%%.*}"
+  cp -a "$source" "$deps_root/ansible_collections/${dep%%.*}/${dep#*.}"
+done
+export ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS:$deps_root"
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=False
 
 echo "docs: antsibull-docs lint-collection-docs --plugin-docs"
 antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs \
