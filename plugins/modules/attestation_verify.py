@@ -81,7 +81,9 @@ attributes:
     description: The module only reads files.
   diff_mode:
     support: none
+    description: Nothing changes, so there is nothing to show.
   platform:
+    support: full
     platforms: posix
     description: Runs where the files are, normally the controller (C(delegate_to) C(localhost)).
 seealso:
@@ -156,13 +158,13 @@ report:
     family_id: {description: Family ID from the ID block., type: str, returned: always}
     image_id: {description: Image ID from the ID block., type: str, returned: always}
     vmpl: {description: VMPL the report was requested at., type: int, returned: always}
-    signature_algo: {description: Signature algorithm, 1 is ECDSA P-384 SHA-384., type: int, returned: always}
+    signature_algo: {description: "Signature algorithm, 1 is ECDSA P-384 SHA-384.", type: int, returned: always}
     current_tcb: {description: Current TCB of the platform., type: dict, returned: always}
     reported_tcb: {description: TCB the VCEK/VLEK was derived for., type: dict, returned: always}
     committed_tcb: {description: Committed TCB., type: dict, returned: always}
     launch_tcb: {description: TCB at guest launch., type: dict, returned: always}
     platform_info: {description: Decoded PLATFORM_INFO flags and C(raw)., type: dict, returned: always}
-    key_info: {description: C(author_key_en), C(mask_chip_key), C(signing_key) and C(raw)., type: dict, returned: always}
+    key_info: {description: "C(author_key_en), C(mask_chip_key), C(signing_key) and C(raw).", type: dict, returned: always}
     report_data: {description: 64 bytes supplied by the guest (the nonce)., type: str, returned: always}
     measurement: {description: 48-byte launch measurement., type: str, returned: always}
     host_data: {description: 32 bytes supplied by the hypervisor., type: str, returned: always}
@@ -170,10 +172,10 @@ report:
     author_key_digest: {description: SHA-384 digest of the author key., type: str, returned: always}
     report_id: {description: Report ID of the guest., type: str, returned: always}
     report_id_ma: {description: Report ID of the migration agent., type: str, returned: always}
-    cpuid: {description: CPUID family, model and stepping (version 3 and later; null before)., type: dict, returned: always}
+    cpuid: {description: "CPUID family, model and stepping (version 3 and later; null before).", type: dict, returned: always}
     chip_id: {description: Chip identifier (zero when masked)., type: str, returned: always}
-    current_version: {description: Firmware C(major), C(minor), C(build)., type: dict, returned: always}
-    committed_version: {description: Committed firmware C(major), C(minor), C(build)., type: dict, returned: always}
+    current_version: {description: "Firmware C(major), C(minor), C(build).", type: dict, returned: always}
+    committed_version: {description: "Committed firmware C(major), C(minor), C(build).", type: dict, returned: always}
     product: {description: Product the report belongs to., type: str, returned: always}
     signature: {description: Signature C(r) and C(s) as hex integers., type: dict, returned: always}
     signing_key: {description: C(VCEK) or C(VLEK)., type: str, returned: always}

@@ -88,7 +88,9 @@ attributes:
     description: Reports what would be downloaded; contacts nothing and writes nothing.
   diff_mode:
     support: none
+    description: Certificates are binary or PEM files downloaded whole; no diff is shown.
   platform:
+    support: full
     platforms: posix
     description: Runs where the cache lives, normally the controller (C(delegate_to) C(localhost)).
 seealso:
