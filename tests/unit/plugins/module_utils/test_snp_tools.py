@@ -53,7 +53,6 @@ def test_snpguest_common_lines():
     assert cmds["verify_certs"] == ["snpguest", "verify", "certs", "/r/certs"]
 
 
-
 def test_snpguest_without_processor():
     new = snp_tools.snpguest_commands("0.9.1", "/r/report.bin", "/r/request.bin", "/r/certs")
     assert new["fetch_ca"] == ["snpguest", "fetch", "ca", "pem", "/r/certs", "--report", "/r/report.bin",

@@ -32,8 +32,8 @@ def evidence(tmp_path_factory):
 
 
 def test_verifies_and_returns_fields(evidence):
-    failed, result = run_module(attestation_verify.main, dict(evidence, expected_report_data="0102", vmpl=0,
-                                                               min_tcb={"snp": "8"}))
+    arguments = dict(evidence, expected_report_data="0102", vmpl=0, min_tcb={"snp": "8"})
+    failed, result = run_module(attestation_verify.main, arguments)
     assert not failed, result["msg"]
     assert result["verified"] is True and result["changed"] is False
     assert result["report"]["chip_id"] == CHIP.hex()

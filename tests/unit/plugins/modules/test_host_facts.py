@@ -85,8 +85,8 @@ def test_ready_tree(run, milan):
 
 
 def test_check_mode_gives_the_same_facts(run, milan):
-    normal, _ = run({"root": str(milan)})
-    checked, _ = run({"root": str(milan)}, check_mode=True)
+    normal = run({"root": str(milan)})[0]
+    checked = run({"root": str(milan)}, check_mode=True)[0]
     assert checked["ansible_facts"] == normal["ansible_facts"]
 
 
@@ -122,8 +122,8 @@ def test_module_state_from_proc_modules_and_sysfs(run, milan):
     facts = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]
     assert facts["kvm"]["loaded"] is False
     assert facts["msr"] == {"loaded": False, "persistent": False}
-    assert [p["id"] for p in facts["problems"]] == ["kvm_amd_not_loaded", "msr_module_not_loaded",
-                                                     "msr_module_not_persistent"]
+    assert [p["id"] for p in facts["problems"]] == [
+        "kvm_amd_not_loaded", "msr_module_not_loaded", "msr_module_not_persistent"]
 
 
 def test_msr_persistence_from_usr_lib_and_masking(run, milan):
@@ -150,7 +150,7 @@ def test_broken_grub_file_is_a_warning_not_a_crash(run, milan, monkeypatch):
     warnings = []
     monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, text: warnings.append(text))
     (milan / "etc/default/grub").write_text('GRUB_CMDLINE_LINUX_DEFAULT="quiet\n')
-    result, _ = run({"root": str(milan)})
+    result = run({"root": str(milan)})[0]
     assert result["ansible_facts"]["sev_snp"]["cmdline"]["configured"] == []
     assert len(warnings) == 1 and "cannot be parsed" in warnings[0]
 
@@ -175,12 +175,12 @@ def test_explicit_kernel_log_file(run, milan):
 
 
 def test_unreadable_kernel_log_argument_fails_clearly(run, milan):
-    result, _ = run({"root": str(milan), "kernel_log": str(milan / "nope.log")}, fails=True)
+    result = run({"root": str(milan), "kernel_log": str(milan / "nope.log")}, fails=True)[0]
     assert "kernel_log=" in result["msg"] and "cannot be read" in result["msg"]
 
 
 def test_root_must_be_a_directory(run, tmp_path):
-    result, _ = run({"root": str(tmp_path / "missing")}, fails=True)
+    result = run({"root": str(tmp_path / "missing")}, fails=True)[0]
     assert "not a directory" in result["msg"]
 
 
@@ -210,5 +210,5 @@ def test_live_log_all_sources_fail(run):
 
 
 def test_bad_cmdline_option_argument(run, milan):
-    result, _ = run({"root": str(milan), "required_cmdline": ["iommu=nopt quiet"]}, fails=True)
+    result = run({"root": str(milan), "required_cmdline": ["iommu=nopt quiet"]}, fails=True)[0]
     assert "one kernel option per item" in result["msg"]
