@@ -6,8 +6,6 @@ import os
 import re
 import subprocess
 
-import pytest
-
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 SCENARIO = os.environ.get("MOLECULE_SCENARIO_NAME", "default")
 GRUB_CFG = {"suse": "/boot/grub2/grub.cfg"}.get(SCENARIO, "/boot/grub/grub.cfg")
@@ -72,7 +70,8 @@ def _playbook(*extra):
     env = dict(os.environ)
     cmd = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
            os.path.join(ROOT, "playbooks", "enable_host.yml"), "-e", "sev_snp_hosts=all"] + list(extra)
-    return subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600)
+    return subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=600, check=False)
 
 
 def _recap(output):
