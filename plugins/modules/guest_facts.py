@@ -157,7 +157,7 @@ ansible_facts:
           returned: always
           contains:
             source:
-              description: Where the log came from (the file, C(dmesg), C(journalctl)) or null.
+              description: Where the log came from (the file, C(dmesg), C(journal)) or null.
               type: str
             snp_cpuid_entries:
               description: Entries of the SNP CPUID table the kernel reported, or null.
@@ -197,6 +197,10 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.guest_log import (
     guest_verdict,
     parse_guest_kernel_log,
 )
+from ansible_collections.coco.sev_snp.plugins.module_utils.live_kernel_log import read_live_kernel_log
+
+# boot.msg is a SUSE host log; a guest's own log comes from its ring buffer or journal.
+GUEST_LOG_SOURCES = ("dmesg", "journal")
 
 
 def _under(root, path):
@@ -225,17 +229,6 @@ def read_sev_status(root):
     return struct.unpack("<Q", data)[0], None
 
 
-def read_live_log(module):
-    for command in (["dmesg"], ["journalctl", "-k", "-b", "--no-pager", "-o", "short-monotonic"]):
-        binary = module.get_bin_path(command[0])
-        if binary is None:
-            continue
-        rc, out, _err = module.run_command([binary] + command[1:], environ_update={"LC_ALL": "C"})
-        if rc == 0 and out.strip():
-            return out, command[0]
-    return None, None
-
-
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -258,7 +251,7 @@ def main():
                                  "to read the live log" % (module.params["kernel_log"], exc.strerror))
         log_source = module.params["kernel_log"]
     elif os.path.realpath(root) == "/":
-        log_text, log_source = read_live_log(module)
+        log_text, log_source, _error = read_live_kernel_log(module, GUEST_LOG_SOURCES)
 
     log = parse_guest_kernel_log(log_text)
     value, msr_error = read_sev_status(root)

@@ -318,6 +318,7 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.host_model import (
     DEFAULT_REQUIRED_CMDLINE,
     build_facts,
 )
+from ansible_collections.coco.sev_snp.plugins.module_utils.live_kernel_log import read_live_kernel_log
 from ansible_collections.coco.sev_snp.plugins.module_utils.kernel_log import (
     has_sev_evidence,
     parse_kernel_log,
@@ -412,52 +413,6 @@ def _useful(text):
     return parsed["reaches_boot"] or has_sev_evidence(parsed)
 
 
-def read_live_kernel_log(module, sources):
-    """(text, source, error): the first source that still has the boot or SEV lines, else the first readable."""
-    fallback = None
-    errors = []
-    for source in sources:
-        text, error = _read_source(module, source)
-        if error:
-            errors.append("%s: %s" % (source, error))
-            continue
-        if _useful(text):
-            return text, source, None
-        if fallback is None:
-            fallback = (text, source)
-    if fallback is not None:
-        return fallback[0], fallback[1], None
-    return None, None, "; ".join(errors) or "no kernel log source enabled"
-
-
-def _read_source(module, source):
-    if source == "dmesg":
-        dmesg = module.get_bin_path("dmesg")
-        if not dmesg:
-            return None, "dmesg not installed"
-        rc, out, err = module.run_command([dmesg], check_rc=False)
-        if rc != 0:
-            return None, (err or out or "exit code %d" % rc).strip()
-        return out, None
-    if source == "journal":
-        journalctl = module.get_bin_path("journalctl")
-        if not journalctl:
-            return None, "journalctl not installed"
-        rc, out, err = module.run_command(
-            [journalctl, "-k", "-b", "--no-pager", "-o", "short", "-q"], check_rc=False)
-        if rc != 0:
-            return None, (err or out or "exit code %d" % rc).strip()
-        if not out.strip() or out.strip() == "-- No entries --":
-            return None, "no kernel messages in the journal for this boot"
-        return out, None
-    if source == "boot.msg":
-        text = HostReader("/").text("var/log/boot.msg")
-        if text is None:
-            return None, "/var/log/boot.msg not readable"
-        return text, None
-    return None, "unknown source"
-
-
 def read_kernel_log(module, root, kernel_log, sources):
     if kernel_log:
         try:
@@ -473,7 +428,7 @@ def read_kernel_log(module, root, kernel_log, sources):
             if text is not None:
                 return text, source, None
         return None, None, "no var/log/dmesg or var/log/boot.msg below root %s" % root
-    return read_live_kernel_log(module, sources)
+    return read_live_kernel_log(module, sources, useful=_useful)
 
 
 def main():

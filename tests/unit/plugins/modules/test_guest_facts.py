@@ -95,7 +95,7 @@ def test_root_must_be_a_directory(tmp_path, capsys):
 
 def test_offline_tree_does_not_read_this_machines_log(tmp_path, capsys, monkeypatch):
     calls = []
-    monkeypatch.setattr(guest_facts, "read_live_log", lambda module: calls.append(1) or (None, None))
+    monkeypatch.setattr(guest_facts, "read_live_kernel_log", lambda *args, **kw: calls.append(1) or (None, None, "x"))
     facts = run(capsys, {"root": guest_tree(tmp_path, sev_status=0x7, sev_guest=True)})[
         "ansible_facts"]["sev_snp_guest"]
     assert calls == [] and facts["kernel_log"]["source"] is None

@@ -13,6 +13,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.coco.sev_snp.plugins.module_utils import live_kernel_log
 from ansible_collections.coco.sev_snp.plugins.modules import host_facts
 
 ROOTS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "host", "roots")
@@ -188,7 +189,7 @@ def test_live_log_falls_back_from_dmesg_to_journal(run):
     journal = open(os.path.join(LOGS, "journal-short-genoa-ready.log")).read()
     commands = {"dmesg": (1, "", "dmesg: read kernel buffer failed: Operation not permitted"),
                 "journalctl": (0, journal, "")}
-    reader = host_facts.read_live_kernel_log
+    reader = live_kernel_log.read_live_kernel_log
     module = basic.AnsibleModule.__new__(basic.AnsibleModule)
     from unittest import mock
     with mock.patch.object(basic.AnsibleModule, "run_command",
@@ -203,8 +204,8 @@ def test_live_log_all_sources_fail(run):
     module = basic.AnsibleModule.__new__(basic.AnsibleModule)
     with mock.patch.object(basic.AnsibleModule, "run_command", lambda self, args, **kw: (1, "", "Operation not permitted")), \
             mock.patch.object(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/usr/bin/" + name), \
-            mock.patch.object(host_facts.HostReader, "text", lambda self, rel: None):
-        text, source, error = host_facts.read_live_kernel_log(module, ["dmesg", "journal", "boot.msg"])
+            mock.patch.object(live_kernel_log, "_BOOT_MSG", "/nonexistent/boot.msg"):
+        text, source, error = live_kernel_log.read_live_kernel_log(module, ["dmesg", "journal", "boot.msg"])
     assert text is None and source is None
     assert "dmesg: Operation not permitted" in error and "boot.msg" in error
 
