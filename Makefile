@@ -19,8 +19,8 @@ export ANSIBLE_NOCOLOR := 1
 export CONTAINERS_CONF := $(ROOT)/molecule/resources/containers.conf
 export PY_COLORS := 0
 export NO_COLOR := 1
-# The VM scenario's disk image is built once and kept here.
-export SEV_SNP_VM_CACHE ?= $(ROOT)/.cache/vm
+# The VM scenario's disk image is cached outside the checkout (SEV_SNP_VM_CACHE, default
+# ~/.cache/coco-sev-snp), so fresh clones on the same machine reuse it.
 LIBVIRT_IMAGE_PACKAGES := libpam-systemd libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu \
 	qemu-system-x86 ovmf python3-libvirt python3-lxml libxml2-utils
 
