@@ -15,37 +15,22 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.coco.sev_snp.plugins.module_utils import live_kernel_log
 from ansible_collections.coco.sev_snp.plugins.modules import host_facts
+from module_exits import ExitJson, FailJson, patch_module_exits
 
 ROOTS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "host", "roots")
 LOGS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "host", "logs")
-
-
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
 
 
 @pytest.fixture
 def run(monkeypatch):
     calls = []
 
-    def exit_json(self, **kwargs):
-        raise ExitJson(kwargs)
-
-    def fail_json(self, msg, **kwargs):
-        kwargs.update(failed=True, msg=msg)
-        raise FailJson(kwargs)
-
     def run_command(self, args, **kwargs):
         calls.append(args)
         return fake_commands.get(os.path.basename(args[0]), (127, "", "not found"))
 
     fake_commands = {}
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    patch_module_exits(monkeypatch)
     monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/usr/bin/" + name)
 

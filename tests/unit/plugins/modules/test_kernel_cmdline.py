@@ -17,6 +17,7 @@ from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.coco.sev_snp.plugins.modules import kernel_cmdline
+from module_exits import ExitJson, FailJson, patch_module_exits
 
 SUSE = (
     "# defaults\n"
@@ -31,28 +32,12 @@ SNP_OPTIONS = [
 ]
 
 
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
-
 @pytest.fixture
 def run(monkeypatch):
     """Run the module with args; returns (result, warnings)."""
     warnings = []
 
-    def exit_json(self, **kwargs):
-        raise ExitJson(kwargs)
-
-    def fail_json(self, msg, **kwargs):
-        kwargs.update(failed=True, msg=msg)
-        raise FailJson(kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    patch_module_exits(monkeypatch)
     monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, warning, **kw: warnings.append(warning))
 
     def _run(args, fails=False):
