@@ -69,7 +69,7 @@ def test_backup_of_the_original_defaults_kept(host):
 def _playbook(*extra):
     env = dict(os.environ)
     cmd = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
-           os.path.join(ROOT, "playbooks", "enable_host.yml"), "-e", "sev_snp_hosts=all"] + list(extra)
+           os.path.join(ROOT, "playbooks", "enable_host.yml"), "-e", "sev_snp_target=all"] + list(extra)
     return subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           timeout=600, check=False)
 
