@@ -21,6 +21,7 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.kernel_log import (
     has_sev_evidence,
     parse_kernel_log,
 )
+from ansible_collections.coco.sev_snp.plugins.module_utils.os_identity import container_type, os_identity
 from ansible_collections.coco.sev_snp.plugins.module_utils.snp_version import compare_versions
 
 HOST_ROLE = "coco.sev_snp.sev_snp_host"
@@ -352,11 +353,20 @@ def build_facts(snapshot, required_cmdline=DEFAULT_REQUIRED_CMDLINE,
         },
         "rmp": {"start": log["rmp"]["start"], "end": log["rmp"]["end"]},
         "asids": log["asids"],
+        "os": os_identity(snapshot.get("os_release")),
+        "container": _container(snapshot.get("container_evidence")),
     }
     problems = _problems(ev, facts, kvm)
     facts["problems"] = problems
     facts["ready"] = _ready(problems, facts)
     return facts
+
+
+def _container(evidence):
+    if evidence is None:
+        return {"detected": None, "type": None}
+    engine = container_type(evidence)
+    return {"detected": engine is not None, "type": engine}
 
 
 def _ready(problems, facts):

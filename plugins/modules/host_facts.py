@@ -13,7 +13,8 @@ version_added: "0.1.0"
 description:
   - Reads the host once (C(/proc/cpuinfo), C(/sys/module/kvm_amd/parameters), C(/dev/sev),
     C(/proc/cmdline), C(/etc/default/grub), C(/proc/modules), C(modules-load.d),
-    C(/sys/kernel/iommu_groups) and the kernel log) and sets the fact C(sev_snp).
+    C(/sys/kernel/iommu_groups), C(/etc/os-release), container markers and the kernel log)
+    and sets the fact C(sev_snp).
   - Never changes anything on the host; files it cannot read become V(null) in the facts,
     not a failure.
   - The kernel log comes from C(dmesg), then C(journalctl -k -b), then C(/var/log/boot.msg)
@@ -301,6 +302,40 @@ ansible_facts:
         asids:
           description: ASID ranges KVM reported for sev, sev_es and sev_snp (state, min, max, count), or null.
           type: dict
+        os:
+          description:
+            - The operating system, from C(/etc/os-release) (C(/usr/lib/os-release) when that is missing);
+              every key is null when neither exists.
+            - Lets a play pick per-OS settings without a separate C(setup) round trip.
+          type: dict
+          contains:
+            id:
+              description: C(ID), for example C(opensuse-leap), C(sles), C(debian).
+              type: str
+            name:
+              description: C(NAME), for example C(openSUSE Leap).
+              type: str
+            version:
+              description: C(VERSION_ID), for example C(15.7).
+              type: str
+            family:
+              description:
+                - C(Suse), C(Debian) or C(RedHat) (the names of C(ansible_facts.os_family)), from C(ID)
+                  and then C(ID_LIKE); null for other systems.
+              type: str
+        container:
+          description: Whether the host is a container (containers cannot load kernel modules or reboot).
+          type: dict
+          contains:
+            detected:
+              description: True in a container, false otherwise.
+              type: bool
+            type:
+              description:
+                - The engine, as C(/run/systemd/container) or PID 1's C(container=) names it (C(podman),
+                  C(docker), C(lxc), C(systemd-nspawn)...), else from C(/run/.containerenv),
+                  C(/.dockerenv), C(/proc/vz) or C(/proc/1/cgroup); null outside a container.
+              type: str
 """
 
 import glob
@@ -319,6 +354,7 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.host_model import (
     build_facts,
 )
 from ansible_collections.coco.sev_snp.plugins.module_utils.live_kernel_log import read_live_kernel_log
+from ansible_collections.coco.sev_snp.plugins.module_utils.os_identity import container_paths
 from ansible_collections.coco.sev_snp.plugins.module_utils.kernel_log import (
     has_sev_evidence,
     parse_kernel_log,
@@ -372,8 +408,22 @@ def read_snapshot(reader):
             for name in ("sev", "sev_es", "sev_snp")),
         "modules_load_files": read_modules_load(reader),
         "iommu_group_types": read_iommu_group_types(reader),
+        "os_release": reader.text("etc/os-release") or reader.text("usr/lib/os-release"),
+        "container_evidence": read_container_evidence(reader),
     }
     return snapshot
+
+
+def read_container_evidence(reader):
+    """What tells a container from a machine (see os_identity.container_type)."""
+    return {
+        "systemd_container": reader.text("run/systemd/container"),
+        "pid1_environ": reader.text("proc/1/environ"),
+        "markers": [path for path in container_paths() if reader.exists(path)],
+        "proc_vz": reader.isdir("proc/vz"),
+        "proc_bc": reader.isdir("proc/bc"),
+        "pid1_cgroup": reader.text("proc/1/cgroup"),
+    }
 
 
 def read_modules_load(reader):

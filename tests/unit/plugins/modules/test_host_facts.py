@@ -198,3 +198,26 @@ def test_live_log_all_sources_fail(run):
 def test_bad_cmdline_option_argument(run, milan):
     result = run({"root": str(milan), "required_cmdline": ["iommu=nopt quiet"]}, fails=True)[0]
     assert "one kernel option per item" in result["msg"]
+
+
+def test_os_and_container_from_the_tree(run, milan):
+    facts = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]
+    assert facts["os"] == {"id": None, "name": None, "version": None, "family": None}
+    assert facts["container"] == {"detected": False, "type": None}
+
+    (milan / "usr/lib").mkdir(parents=True)
+    (milan / "usr/lib/os-release").write_text('NAME="SLES"\nVERSION_ID="15.7"\nID="sles"\nID_LIKE="suse"\n')
+    (milan / "run").mkdir()
+    (milan / "run/.containerenv").write_text("")
+    facts = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]
+    assert facts["os"] == {"id": "sles", "name": "SLES", "version": "15.7", "family": "Suse"}
+    assert facts["container"] == {"detected": True, "type": "podman"}
+
+    # /etc/os-release wins over /usr/lib/os-release; systemd's declaration over markers.
+    (milan / "etc/os-release").write_text('NAME="openSUSE Leap"\nVERSION_ID="15.7"\nID="opensuse-leap"\n'
+                                          'ID_LIKE="suse opensuse"\n')
+    (milan / "run/systemd").mkdir()
+    (milan / "run/systemd/container").write_text("systemd-nspawn\n")
+    facts = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]
+    assert facts["os"]["id"] == "opensuse-leap" and facts["os"]["family"] == "Suse"
+    assert facts["container"] == {"detected": True, "type": "systemd-nspawn"}
