@@ -78,10 +78,10 @@ release: venv
 compat: venv link
 	scripts/compat.sh
 
-# Local test images (debootstrap + podman import, cached; rebuilt when their package list changes).
+# Local test images, built side by side: two podman images (debootstrap + podman import)
+# and the vm scenario's QEMU disk; each cached and rebuilt only when its recipe changes.
 images: apt
-	molecule/resources/build-image.sh localhost/sev-snp-test:bookworm bookworm
-	molecule/resources/build-image.sh localhost/sev-snp-test:trixie-libvirt trixie $(LIBVIRT_IMAGE_PACKAGES)
+	molecule/resources/build-all.sh $(LIBVIRT_IMAGE_PACKAGES)
 
 molecule: deps images
 	for s in $(SCENARIOS); do \
