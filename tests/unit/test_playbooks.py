@@ -6,6 +6,7 @@ does, without connecting anywhere.
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -56,18 +57,27 @@ def test_every_playbook_is_covered():
     assert sorted(f for f in os.listdir(PLAYBOOKS) if f.endswith(".yml")) == sorted(DEFAULTS)
 
 
+TARGET = "elsewhere:epyc-2"
+
+
 @pytest.fixture(scope="module")
-def inventory(tmp_path_factory):
-    path = tmp_path_factory.mktemp("inventory") / "hosts.yml"
-    path.write_text(INVENTORY)
-    return path
+def listed(tmp_path_factory):
+    """{(playbook, target or None): hosts}, every ansible-playbook run side by side."""
+    inventory = tmp_path_factory.mktemp("inventory") / "hosts.yml"
+    inventory.write_text(INVENTORY)
+    cases = [(playbook, target) for playbook in sorted(DEFAULTS) for target in (None, TARGET)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = pool.map(
+            lambda case: list_hosts(case[0], inventory, *(["-e", "sev_snp_target=" + case[1]] if case[1] else [])),
+            cases)
+        return dict(zip(cases, results))
 
 
 @pytest.mark.parametrize("playbook", sorted(DEFAULTS))
-def test_default_hosts(inventory, playbook):
-    assert list_hosts(playbook, inventory) == DEFAULTS[playbook]
+def test_default_hosts(listed, playbook):
+    assert listed[(playbook, None)] == DEFAULTS[playbook]
 
 
 @pytest.mark.parametrize("playbook", sorted(DEFAULTS))
-def test_sev_snp_target_selects_the_hosts(inventory, playbook):
-    assert list_hosts(playbook, inventory, "-e", "sev_snp_target=elsewhere:epyc-2") == ["epyc-2", "other-1"]
+def test_sev_snp_target_selects_the_hosts(listed, playbook):
+    assert listed[(playbook, TARGET)] == ["epyc-2", "other-1"]
