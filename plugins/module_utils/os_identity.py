@@ -37,7 +37,7 @@ def parse_os_release(text):
         line = line.strip()
         if not line or line.startswith("#") or "=" not in line:
             continue
-        key, _, raw = line.partition("=")
+        key, raw = line.split("=", 1)
         key = key.strip()
         if not key.replace("_", "").isalnum():
             continue
