@@ -175,7 +175,7 @@ def test_unfollowable_content_fails_with_line_and_leaves_file(run, tmp_path):
 
 
 @pytest.mark.parametrize("options, message", [
-    ([{"name": "iommu=pt"}], "may not contain whitespace, quotes, '='"),
+    ([{"name": "iommu=pt"}], "may not contain whitespace, NUL, quotes, '='"),
     ([{"name": "console", "value": "tty0 ttyS0"}], "may not contain whitespace"),
     ([{"name": "iommu", "value": "nopt"}, {"name": "iommu", "state": "absent"}], "both present and absent"),
 ])
