@@ -92,7 +92,8 @@ def test_failing_bootloader_leaves_grub_defaults_untouched(host):
              "GRUB_CMDLINE_LINUX='console=ttyS0,115200 pci=nomsi pci=nommconf'\n")
     # run_test quotes its arguments itself.
     host.run_test("printf '%%s' %s > /etc/default/grub", stock)
-    assert host.file("/etc/default/grub").content_string == stock
+    # check_output drops the final newline.
+    assert host.file("/etc/default/grub").content_string == stock.rstrip("\n")
     before = host.check_output("sha256sum /etc/default/grub")
     calls_before = host.check_output("wc -l < /var/lib/sev-snp-test/bootloader-calls")
     host.run_test("mkdir -p /etc/sev-snp-test && touch /etc/sev-snp-test/bootloader-fails")
