@@ -261,8 +261,9 @@ class _Evidence(object):
         self.generation, self.snp_capable = cpu_generation(
             self.cpu["vendor"], self.cpu["family"], self.cpu["model"])
         log_text = snapshot.get("kernel_log")
-        self.log_available = log_text is not None
-        self.log = parse_kernel_log(log_text or "")
+        parsed = snapshot.get("kernel_log_parsed")
+        self.log_available = log_text is not None or parsed is not None
+        self.log = parsed if parsed is not None else parse_kernel_log(log_text or "")
         self.log_has_sev = has_sev_evidence(self.log)
         self.modules = loaded_modules(snapshot.get("proc_modules"))
         self.kvm_params = snapshot.get("kvm_amd_parameters")
