@@ -111,12 +111,13 @@ def _refuse(path, mode, allow_char_device):
     raise HostFileError(path, "is %s, not a regular file; it is not read" % kind)
 
 
-def read_text(path, limit=TEXT_LIMIT):
+def read_text(path, limit=None):
     """Whole text of a small regular file (UTF-8, bad bytes replaced), or None when absent.
 
     Raises HostFileError when the file exists but is not a regular file, cannot be read
-    or is larger than ``limit`` bytes.
+    or is larger than ``limit`` bytes (default TEXT_LIMIT).
     """
+    limit = TEXT_LIMIT if limit is None else limit
     try:
         fd = open_regular(path)
     except HostFileError as exc:
@@ -157,18 +158,18 @@ class LineReader(object):
 
     ``read_chunk(size)`` returns up to ``size`` bytes, b"" at the end; it may raise StreamCut
     or HostFileError to stop early. Lines come without their trailing newline, decoded as
-    UTF-8 with bad bytes replaced. At most ``limit`` bytes are read; a line longer than
-    ``line_limit`` is skipped whole, as is a line cut by the limit, because a fragment of
+    UTF-8 with bad bytes replaced. At most ``limit`` bytes are read (default LOG_LIMIT); a
+    line longer than ``line_limit`` (default LINE_LIMIT) is skipped whole, as is a line cut by the limit, because a fragment of
     a line can read as something else ("ASIDs 1 - 9" of "ASIDs 1 - 99").
     ``incomplete`` then holds one sentence saying what was not read, naming the stream
     as ``what`` (for example "the log from dmesg").
     """
 
-    def __init__(self, read_chunk, what, limit=LOG_LIMIT, line_limit=LINE_LIMIT):
+    def __init__(self, read_chunk, what, limit=None, line_limit=None):
         self._read_chunk = read_chunk
         self.what = what
-        self.limit = limit
-        self.line_limit = line_limit
+        self.limit = LOG_LIMIT if limit is None else limit
+        self.line_limit = LINE_LIMIT if line_limit is None else line_limit
         self.bytes_read = 0
         self.lines = 0
         self.long_lines = []
@@ -225,13 +226,15 @@ class LineReader(object):
                 self.lines += 1
                 if skipping:
                     skipping = False
-                    continue
-                yield line.decode("utf-8", "replace")
+                elif len(line) > self.line_limit:
+                    self.long_lines.append(self.lines)
+                else:
+                    yield line.decode("utf-8", "replace")
             pending = pending[start:]
-            if not skipping and len(pending) > self.line_limit:
-                self.long_lines.append(self.lines + 1)
+            if len(pending) > self.line_limit:
+                if not skipping:
+                    self.long_lines.append(self.lines + 1)
                 skipping = True
-            if skipping:
                 pending = b""
         if pending and not skipping and not self.cut:
             self.lines += 1
@@ -252,7 +255,7 @@ class FileLines(object):
     Raises HostFileError on entry when the file cannot be opened (absent=True when missing).
     """
 
-    def __init__(self, path, what=None, limit=LOG_LIMIT, line_limit=LINE_LIMIT):
+    def __init__(self, path, what=None, limit=None, line_limit=None):
         self.path = path
         self.what = what or path
         self.limit = limit

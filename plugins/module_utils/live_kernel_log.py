@@ -19,8 +19,6 @@ import tempfile
 import time
 
 from ansible_collections.coco.sev_snp.plugins.module_utils.host_files import (
-    LINE_LIMIT,
-    LOG_LIMIT,
     FileLines,
     HostFileError,
     LineReader,
@@ -68,7 +66,7 @@ class _Counted(object):
             yield line
 
 
-def read_file(path, parse, what=None, limit=LOG_LIMIT, line_limit=LINE_LIMIT):
+def read_file(path, parse, what=None, limit=None, line_limit=None):
     """LogRead of a log file; raises HostFileError when it cannot be opened (absent=True if missing)."""
     with FileLines(path, what or path, limit, line_limit) as lines:
         parsed = parse(lines)
@@ -82,18 +80,19 @@ def _pipe_chunks(fd, name, timeout, started):
         remaining = started + timeout - time.monotonic()
         ready = select.select([fd], [], [], max(remaining, 0))[0] if remaining > 0 else []
         if not ready:
-            raise StreamCut("%s did not finish within %d s; its output after that was not read" % (name, timeout))
+            raise StreamCut("%s did not finish within %g s; its output after that was not read" % (name, timeout))
         return os.read(fd, size)
 
     return read_chunk
 
 
-def run_command(module, source, parse, limit=LOG_LIMIT, line_limit=LINE_LIMIT, timeout=COMMAND_TIMEOUT):
+def run_command(module, source, parse, limit=None, line_limit=None, timeout=None):
     """LogRead of dmesg or journalctl, parsed while it prints, in the C locale.
 
     A command that prints more than ``limit`` bytes or runs longer than ``timeout`` seconds
     is stopped; its LogRead then says so in ``incomplete``.
     """
+    timeout = COMMAND_TIMEOUT if timeout is None else timeout
     name, args = _COMMANDS[source]
     binary = module.get_bin_path(name)
     if not binary:
@@ -125,7 +124,7 @@ def run_command(module, source, parse, limit=LOG_LIMIT, line_limit=LINE_LIMIT, t
     return LogRead(parsed, source, lines.incomplete)
 
 
-def read_source(module, source, parse, limit=LOG_LIMIT, line_limit=LINE_LIMIT, timeout=COMMAND_TIMEOUT):
+def read_source(module, source, parse, limit=None, line_limit=None, timeout=None):
     """LogRead of one live source: dmesg, journal (this boot) or boot.msg (SUSE)."""
     if source in _COMMANDS:
         return run_command(module, source, parse, limit, line_limit, timeout)
