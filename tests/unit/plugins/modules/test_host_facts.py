@@ -347,6 +347,7 @@ def write_big_log(path, size, tail):
         handle.write(tail)
 
 
+@pytest.mark.slow
 def test_a_failure_after_64_mib_is_found(run, milan):
     # The old reader stopped at 64 MiB and called this host ready.
     log = milan / "big.log"
