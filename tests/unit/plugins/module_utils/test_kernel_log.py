@@ -619,3 +619,17 @@ def test_a_log_streamed_from_a_file_in_bounded_memory(tmp_path):
     with FileLines(str(path)) as lines:
         parsed = parse_kernel_log(lines)
     assert parsed["lines"] == 20001 and parsed["snp_init_error"]["error"] == 3
+
+
+@pytest.mark.parametrize("line, key, error", [
+    ("SEV-SNP: failed to INIT rc -5, error 0x26", "snp_init_error", 0x26),
+    ("SEV-SNP: failed to INIT error 0x26", "snp_init_error", 0x26),
+    ("SEV-SNP: SNP_INIT_EX failed rc -5, error 0x26", "snp_init_error", 0x26),
+    ("SEV: failed to INIT error 0x26", "sev_init_error", 0x26),
+    ("SEV: failed to INIT rc -5, error 0x26", "sev_init_error", 0x26),
+    ("SEV: INIT_EX failed 0x26, rc -5", "sev_init_error", 0x26),
+])
+def test_every_coded_failure_row_replaces_an_earlier_failure(line, key, error):
+    earlier = "SEV-SNP: failed to INIT error 0x3\nSEV: failed to INIT error 0x3\n"
+    parsed = parse_kernel_log(earlier + line + "\n")
+    assert parsed[key]["error"] == error
