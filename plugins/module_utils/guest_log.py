@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.coco.sev_snp.plugins.module_utils.kernel_log import log_lines
+
 __all__ = [
     "SEV_STATUS_MSR", "SEV_STATUS_BITS", "decode_sev_status", "parse_guest_kernel_log", "guest_verdict",
 ]
@@ -56,9 +58,10 @@ _OLD_SEV_ACTIVE = re.compile(r"AMD Secure Encrypted Virtualization \(SEV\) activ
 # 6.x: "Memory Encryption Features active: AMD SEV SEV-ES SEV-SNP" (spacing varies)
 _FEATURES_ACTIVE = re.compile(r"(?:AMD )?Memory Encryption Features active:(?P<features>.*)$")
 _STATUS = re.compile(r"\bSEV: Status:(?P<features>.*)$")
-_CPUID_TABLE = re.compile(r"SEV: Using SNP CPUID table, (?P<entries>\d+) entries present")
+_CPUID_TABLE = re.compile(r"SEV: Using SNP CPUID table, (?P<entries>[0-9]{1,9}) entries present")
 _SNP_PLATFORM_DEVICE = re.compile(r"SEV: SNP guest platform device initialized")
-_GUEST_DRIVER_OK = re.compile(r"sev-guest(?: sev-guest)?: Initialized SEV guest driver \(using vmpck_id (?P<vmpck>\d+)\)")
+_GUEST_DRIVER_OK = re.compile(
+    r"sev-guest(?: sev-guest)?: Initialized SEV guest driver \(using vmpck_id (?P<vmpck>[0-9]{1,9})\)")
 _GUEST_DRIVER_ERROR = re.compile(r"sev-guest(?: sev-guest)?: (?P<message>.*(?:[Ff]ail|[Ii]nvalid|[Uu]nable|not ).*)$")
 
 
@@ -82,15 +85,13 @@ def _feature_tokens(text):
     return [token for token in text.split() if token]
 
 
-def parse_guest_kernel_log(text):
-    """Everything the guest kernel log says about SEV, SEV-ES and SEV-SNP.
+def parse_guest_kernel_log(log):
+    """Everything the guest kernel log (text, or an iterable of lines) says about SEV, SEV-ES and SEV-SNP.
 
     Returns ``sev``/``sev_es``/``snp`` as True when a line says so and None when the log
     says nothing (absence in a truncated log is not proof of absence), the features the
     kernel listed, the CPUID table size, the sev-guest driver state and the matching lines.
     """
-    if text is None:
-        text = ""
     result = {
         "sev": None, "sev_es": None, "snp": None,
         "features": [],
@@ -108,7 +109,7 @@ def parse_guest_kernel_log(text):
             if name not in features:
                 features.append(name)
 
-    for raw in text.splitlines():
+    for raw in log_lines(log):
         line = _TIMESTAMP.sub("", raw).rstrip()
         matched = True
         active = _FEATURES_ACTIVE.search(line)

@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Read the SEV, SEV-SNP, RMP, ASID and AMD-Vi lines of a Linux kernel log.
 
-The parser takes text and returns plain data; it never reads a file. Message
+The parser takes text, or an iterable of lines, and returns plain data; it never reads a
+file, so a log of any size can be streamed through it in bounded memory. Message
 formats come from drivers/crypto/ccp/sev-dev.c, arch/x86/virt/svm/sev.c,
 arch/x86/kvm/svm/sev.c and drivers/iommu/amd/init.c of kernels 5.14 and later,
 plus the out-of-tree AMD "snp-host" kernels that preceded mainline support.
@@ -28,10 +29,13 @@ _SYSLOG_LEVEL = re.compile(r"^<\d+>")
 
 _PCI_ADDRESS = r"[0-9a-fA-F]{4}:\s*[0-9a-fA-F]{2}:\s*[0-9a-fA-F]{2}\.\s*[0-7]"
 _CCP_DEVICE = re.compile(r"\bccp\s+(" + _PCI_ADDRESS + r")\s*:")
-_HEX = r"(0x[0-9a-fA-F]+|[0-9a-fA-F]+)"
-_INT = r"(-?\d+)"
+# Numbers are ASCII digits of any length here; _bounded_int decides what is plausible.
+_ERROR = r"(?P<error>0x[0-9a-fA-F]+|[0-9a-fA-F]+)"
+_RC = r"(?P<rc>-?[0-9]+)"
+# A 64-bit physical address; longer digit runs do not match, so the line stays unparsed.
+_ADDRESS = r"(0x[0-9a-fA-F]{1,16})(?![0-9a-fA-F])"
 
-_VERSION = r"(\d+)\s*\.\s*(\d+)\s+build\s*:\s*(\d+)"
+_VERSION = r"([0-9]+)\s*\.\s*([0-9]+)\s+build\s*:\s*([0-9]+)"
 _SNP_API = re.compile(r"SEV-SNP\s+API\s*:\s*" + _VERSION)
 _SEV_API = re.compile(r"(?<![\w-])SEV\s+API\s*:\s*" + _VERSION)
 _FW_UPDATED_FROM = re.compile(
@@ -44,43 +48,51 @@ _PSP_ENABLED = re.compile(r"\bpsp enabled\b")
 _PSP_NO_SEV = re.compile(r"psp does not support SEV\b")
 _SEV_PROBE_FAILED = re.compile(r"\bsev initialization failed\b")
 
-# SNP INIT failures: snp-host 5.x "SEV-SNP: failed to INIT error %#x",
-# 6.9 "SEV-SNP: failed to INIT rc %d, error %#x", 6.15 "SEV-SNP: SNP_INIT_EX failed rc %d,
-# error %#x" (or SNP_INIT / SNP_DF_FLUSH), and the follow-up "failed to INIT, continue SEV INIT".
-_SNP_INIT_FAILED = (
-    re.compile(r"SEV-SNP:\s+failed to INIT\s+rc\s+" + _INT + r",\s*error\s+" + _HEX),
-    re.compile(r"SEV-SNP:\s+failed to INIT\s+error\s+" + _HEX + r"(?:,\s*rc\s+" + _INT + r")?"),
-    re.compile(r"SEV-SNP:\s+(SNP_INIT_EX|SNP_INIT|SNP_DF_FLUSH)\s+failed\s+rc\s+" + _INT
-               + r",\s*error\s+" + _HEX),
-    re.compile(r"SEV-SNP:\s+failed to INIT(?:,|\s*$)"),
+# INIT failures, tried in this order. Named groups carry the details: error (status code),
+# rc (kernel return code), command (the PSP command that failed).
+#   snp-host 5.x   "SEV-SNP: failed to INIT error %#x"
+#   6.9            "SEV-SNP: failed to INIT rc %d, error %#x"
+#   6.15           "SEV-SNP: SNP_INIT_EX failed rc %d, error %#x" (or SNP_INIT / SNP_DF_FLUSH)
+#   follow-up      "SEV-SNP: failed to INIT, continue SEV INIT" (after the line with the code)
+#   4.x/5.x        "SEV: failed to INIT error %#x", 6.x "..., rc %d"
+#   6.15           "SEV: INIT failed %#x, rc %d" / "SEV: INIT_EX failed ..." / "SEV: DF_FLUSH failed ..."
+# Columns: result key, pattern, follow_up (a line that only repeats an earlier failure and
+# must not replace the code that line carried).
+_SNP = r"SEV-SNP:\s+"
+_SEV = r"(?<![\w-])SEV:\s+"
+_INIT_FAILURES = (
+    ("snp_init_error", re.compile(_SNP + r"failed to INIT\s+rc\s+" + _RC + r",\s*error\s+" + _ERROR), False),
+    ("snp_init_error", re.compile(_SNP + r"failed to INIT\s+error\s+" + _ERROR + r"(?:,\s*rc\s+" + _RC + r")?"),
+     False),
+    ("snp_init_error", re.compile(_SNP + r"(?P<command>SNP_INIT_EX|SNP_INIT|SNP_DF_FLUSH)\s+failed\s+rc\s+" + _RC
+                                  + r",\s*error\s+" + _ERROR), False),
+    ("snp_init_error", re.compile(_SNP + r"failed to INIT(?:,|\s*$)"), True),
+    ("sev_init_error", re.compile(_SEV + r"failed to INIT\s+error\s+" + _ERROR + r"(?:,\s*rc\s+" + _RC + r")?"),
+     False),
+    ("sev_init_error", re.compile(_SEV + r"failed to INIT\s+rc\s+" + _RC + r",\s*error\s+" + _ERROR), False),
+    ("sev_init_error", re.compile(_SEV + r"(?P<command>INIT_EX|INIT|DF_FLUSH)\s+failed\s+" + _ERROR
+                                  + r",\s*rc\s+" + _RC), False),
 )
 _SNP_INITIALIZED = re.compile(r"SEV-SNP firmware initialized")
 
-# Legacy SEV INIT failures: 4.x/5.x "SEV: failed to INIT error %#x", 6.x "..., rc %d",
-# 6.15 "SEV: INIT failed %#x, rc %d" / "SEV: INIT_EX failed ..." / "SEV: DF_FLUSH failed ...".
-_SEV_INIT_FAILED = (
-    re.compile(r"(?<![\w-])SEV:\s+failed to INIT\s+error\s+" + _HEX + r"(?:,\s*rc\s+" + _INT + r")?"),
-    re.compile(r"(?<![\w-])SEV:\s+failed to INIT\s+rc\s+" + _INT + r",\s*error\s+" + _HEX),
-    re.compile(r"(?<![\w-])SEV:\s+(INIT_EX|INIT|DF_FLUSH)\s+failed\s+" + _HEX + r",\s*rc\s+" + _INT),
-)
-_GET_STATUS_FAILED = re.compile(r"SEV:\s+failed to get status\.?\s+Error:\s*" + _HEX)
-_PSP_TIMEOUT = re.compile(r"sev command\s+" + _HEX + r"\s+timed out, disabling PSP")
+_GET_STATUS_FAILED = re.compile(r"SEV:\s+failed to get status\.?\s+Error:\s*" + _ERROR)
+_PSP_TIMEOUT = re.compile(r"sev command\s+(?P<command>0x[0-9a-fA-F]+|[0-9a-fA-F]+)\s+timed out, disabling PSP")
 _BROKEN_BIOS = re.compile(r"unable to access the device: you might be running a broken BIOS")
 _MEM_ENCRYPT_OFF = re.compile(r"SEV:\s+memory encryption not enabled by BIOS")
-_SNP_FW_TOO_OLD = re.compile(r"SEV-SNP support requires firmware version >=\s*(\d+)[:.](\d+)")
+_SNP_FW_TOO_OLD = re.compile(r"SEV-SNP support requires firmware version >=\s*[0-9]+[:.][0-9]+")
 
 _RMP_RANGE = re.compile(
-    r"RMP table physical (?:address|range)\s*\[?\s*(0x[0-9a-fA-F]+)\s*-\s*(0x[0-9a-fA-F]+)\s*\]?")
-_RMP_RESERVING = re.compile(r"Reserving start/end of RMP table on a 2MB boundary\s*\[?\s*(0x[0-9a-fA-F]+)")
+    r"RMP table physical (?:address|range)\s*\[?\s*" + _ADDRESS + r"\s*-\s*" + _ADDRESS)
+_RMP_RESERVING = re.compile(r"Reserving start/end of RMP table on a 2MB boundary\s*\[?\s*" + _ADDRESS)
 _RMP_NOT_RESERVED = re.compile(r"Memory for the RMP table has not been reserved by BIOS")
 _RMP_TOO_SMALL = re.compile(r"Memory reserved for the RMP table does not cover full system RAM")
 _RMP_INVALID = re.compile(r"RMP configuration not valid|Failed to map RMP table")
-_RMP_SEGMENTED = re.compile(r"Segmented RMP using\s+(\d+)\s*GB segments")
+_RMP_SEGMENTED = re.compile(r"Segmented RMP using\s+([0-9]+)\s*GB segments")
 
 _ASID_COUNT = re.compile(
-    r"(?<![\w-])(SEV-ES and SEV-SNP|SEV-SNP|SEV-ES|SEV)\s+supported:\s+(\d+)\s+ASIDs")
+    r"(?<![\w-])(SEV-ES and SEV-SNP|SEV-SNP|SEV-ES|SEV)\s+supported:\s+([0-9]+)\s+ASIDs")
 _ASID_RANGE = re.compile(
-    r"(?<![\w-])(SEV-SNP|SEV-ES|SEV)\s+(enabled|disabled|unusable)\s+\(ASIDs\s+(\d+)\s*-\s*(\d+)\)")
+    r"(?<![\w-])(SEV-SNP|SEV-ES|SEV)\s+(enabled|disabled|unusable)\s+\(ASIDs\s+([0-9]+)\s*-\s*([0-9]+)\)")
 
 _IOMMU_PASSTHROUGH = re.compile(
     r"SNP:\s+IOMMU\s+(?:is\s+)?(?:either\s+)?disabled or configured in passthrough mode")
@@ -93,8 +105,27 @@ _GUEST_MEMFD_MISSING = re.compile(r"SEV-SNP requires private memory support via 
 _KERNEL_VERSION = re.compile(r"\bLinux version (\S+)")
 _COMMAND_LINE = re.compile(r"^(?:Kernel )?[Cc]ommand line:\s*(.*)$")
 
-# Lines that only mention SEV in passing (hostnames, unit names, QEMU errors)
-# fall through every pattern above; nothing further filters them.
+# Every pattern above needs one of these words, so a line without any is not looked at
+# further: a log of millions of unrelated lines scans fast. Lines that only mention SEV in
+# passing (hostnames, unit names, QEMU errors) pass this filter and fall through every
+# pattern.
+_KEYWORDS = ("SEV", "SNP", "RMP", "sev", "psp", "ccp", "firmware", "BIOS", "iommu", "Linux version",
+             "ommand line")
+
+
+def _may_matter(line):
+    for word in _KEYWORDS:
+        if word in line:
+            return True
+    return False
+
+
+# Upper bounds of the numbers the kernel prints: the firmware reports its API version and
+# build as u8; ASIDs, RMP segment sizes and status codes are u32; rc is an int. A larger
+# number did not come from the kernel, so it makes its line unparsed (or its field null).
+_U8 = 0xFF
+_U32 = 0xFFFFFFFF
+_INT_MAX = 0x7FFFFFFF
 
 SEV_STATUS_CODES = {
     0x01: "INVALID_PLATFORM_STATE",
@@ -160,25 +191,30 @@ def normalize_pci_address(address):
     return re.sub(r"\s+", "", address).lower()
 
 
-def _to_int(text, base=10):
+def _bounded_int(text, maximum, base=10):
+    """Value of a digit string (optional '-', optional '0x' in base 16) when its magnitude is
+    at most ``maximum``, else None. Never raises, however many digits the string has."""
     if text is None:
         return None
-    try:
-        if base == 16:
-            return int(text, 16)
-        return int(text, base)
-    except ValueError:
+    negative = text.startswith("-")
+    digits = text[1:] if negative else text
+    if base == 16 and digits[:2].lower() == "0x":
+        digits = digits[2:]
+    digits = digits.lstrip("0") or "0"
+    if len(digits) > len(("%x" if base == 16 else "%d") % maximum):
         return None
-
-
-def _hex(text):
-    if text is None:
+    value = int(digits, base)
+    if value > maximum:
         return None
-    return _to_int(text[2:] if text.lower().startswith("0x") else text, 16)
+    return -value if negative else value
 
 
 def _version(match):
-    return "%d.%d" % (int(match.group(1)), int(match.group(2))), int(match.group(3))
+    """("1.55", 21) from an API line, or None when a part is beyond what the firmware reports."""
+    major, minor, build = (_bounded_int(match.group(index), _U8) for index in (1, 2, 3))
+    if major is None or minor is None or build is None:
+        return None
+    return "%d.%d" % (major, minor), build
 
 
 def _empty_result():
@@ -215,21 +251,14 @@ def _empty_result():
     }
 
 
-def _failure(match, kind):
-    """Build {'error', 'error_name', 'rc', 'command'} from one of the failure patterns."""
-    groups = match.groups()
-    command = None
-    rc = None
-    error = None
-    if kind == "rc_error":
-        rc, error = _to_int(groups[0]), _hex(groups[1])
-    elif kind == "error_rc":
-        error, rc = _hex(groups[0]), _to_int(groups[1])
-    elif kind == "command_rc_error":
-        command, rc, error = groups[0], _to_int(groups[1]), _hex(groups[2])
-    elif kind == "command_error_rc":
-        command, error, rc = groups[0], _hex(groups[1]), _to_int(groups[2])
-    return {"error": error, "error_name": status_name(error), "rc": rc, "command": command}
+def _failure(match):
+    """{'error', 'error_name', 'rc', 'command'} from the named groups of a failure pattern.
+
+    An implausible code or rc becomes null; the failure itself still counts."""
+    groups = match.groupdict()
+    error = _bounded_int(groups.get("error"), _U32, 16)
+    return {"error": error, "error_name": status_name(error),
+            "rc": _bounded_int(groups.get("rc"), _INT_MAX), "command": groups.get("command")}
 
 
 def _asid_entry(state, minimum=None, maximum=None, count=None):
@@ -240,27 +269,36 @@ def _asid_entry(state, minimum=None, maximum=None, count=None):
     return {"state": state, "min": minimum, "max": maximum, "count": count}
 
 
-def parse_kernel_log(text):
-    """Parse a kernel log (text) into a dict of evidence.
+def log_lines(log):
+    """The lines of a log given as text or as an iterable of lines (or chunks of lines).
+
+    Both give the same lines: every item is split as str.splitlines() splits the whole
+    text, and an empty item is one empty line. None is an empty log.
+    """
+    if log is None:
+        return iter(())
+    if isinstance(log, str):
+        return iter(log.splitlines())
+    return (line for item in log for line in (item.splitlines() or [""]))
+
+
+def parse_kernel_log(log):
+    """Parse a kernel log (text, or an iterable of lines) into a dict of evidence.
 
     Later lines win: a firmware hot update or a reload of the ccp module prints a fresh
     set of lines, and what is printed last is what runs now. A new "sev enabled" probe
     line therefore clears the INIT failures seen before it.
     """
     result = _empty_result()
-    if not text:
-        return result
     psp_devices = []
     sev_devices = []
-    for raw in text.splitlines():
+    for raw in log_lines(log):
         result["lines"] += 1
         if _BOOT_STAMP.search(raw):
             result["reaches_boot"] = True
-        message = strip_prefixes(raw)
-        if not message:
+        if not _may_matter(raw):
             continue
-        relevant = _scan_line(message, result, psp_devices, sev_devices)
-        if relevant:
+        if _scan_line(strip_prefixes(raw), result, psp_devices, sev_devices):
             result["relevant_lines"] += 1
     result["psp_devices"] = psp_devices
     result["sev_devices"] = sev_devices
@@ -275,6 +313,40 @@ def _note_device(message, devices):
             devices.append(address)
         return address
     return None
+
+
+def _add_once(items, item):
+    if item not in items:
+        items.append(item)
+
+
+# Lines that set one flag, tried in this order after the firmware and failure lines.
+# Columns: pattern, the dict below the result that holds the flag (None: the result), flag.
+_FLAG_LINES = (
+    (_BROKEN_BIOS, None, "broken_bios"),
+    (_MEM_ENCRYPT_OFF, None, "memory_encryption_disabled_by_bios"),
+    (_SNP_FW_TOO_OLD, None, "snp_firmware_too_old"),
+)
+_PLATFORM_FLAG_LINES = (
+    (_RMP_NOT_RESERVED, "rmp", "not_reserved"),
+    (_RMP_TOO_SMALL, "rmp", "does_not_cover_ram"),
+    (_RMP_INVALID, "rmp", "invalid"),
+)
+_IOMMU_FLAG_LINES = (
+    (_IOMMU_PASSTHROUGH, "iommu", "snp_passthrough"),
+    (_IOMMU_NO_SNP_FEATURE, "iommu", "snp_feature_missing"),
+    (_IOMMU_V2_PGTABLE, "iommu", "snp_v2_page_table"),
+    (_IOMMU_SNP_ENABLED, "iommu", "snp_enabled"),
+)
+
+
+def _set_flag(message, result, table):
+    """Set the flag of the first row whose pattern matches; True when one did."""
+    for pattern, section, flag in table:
+        if pattern.search(message):
+            (result[section] if section else result)[flag] = True
+            return True
+    return False
 
 
 def _scan_line(message, result, psp_devices, sev_devices):
@@ -292,91 +364,73 @@ def _scan_line(message, result, psp_devices, sev_devices):
 
     device = _note_device(message, psp_devices)
 
-    if _SEV_PROBE.search(message) and not _SEV_PROBE_FAILED.search(message):
-        if device and device not in sev_devices:
-            sev_devices.append(device)
+    if _SEV_PROBE_FAILED.search(message):
+        result["sev_probe_failed"] = True
+        return True
+    if _SEV_PROBE.search(message):
+        if device:
+            _add_once(sev_devices, device)
         # A new probe of the SEV device: what failed in an earlier probe no longer holds.
         result["snp_initialized"] = False
         result["snp_init_error"] = None
         result["sev_init_error"] = None
         result["get_status_error"] = None
         return True
-    if _SEV_PROBE_FAILED.search(message):
-        result["sev_probe_failed"] = True
-        return True
     if _PSP_NO_SEV.search(message):
-        if device and device not in result["psp_without_sev"]:
-            result["psp_without_sev"].append(device)
+        if device:
+            _add_once(result["psp_without_sev"], device)
         return True
     if _PSP_ENABLED.search(message):
         return True
 
     match = _SNP_API.search(message)
     if match:
-        result["snp_api"], result["snp_build"] = _version(match)
+        version = _version(match)
+        if version is None:
+            return False
+        result["snp_api"], result["snp_build"] = version
         result["snp_initialized"] = True
         result["snp_init_error"] = None
         return True
     match = _SEV_API.search(message)
     if match:
-        result["sev_api"], result["sev_build"] = _version(match)
+        version = _version(match)
+        if version is None:
+            return False
+        result["sev_api"], result["sev_build"] = version
         return True
     if _SNP_INITIALIZED.search(message):
         result["snp_initialized"] = True
         result["snp_init_error"] = None
         return True
 
-    match = _FW_UPDATED_FROM.search(message)
-    if match:
-        result["firmware_updated"] = True
-        return True
-    if _FW_UPDATE_OK.search(message):
+    if _FW_UPDATED_FROM.search(message) or _FW_UPDATE_OK.search(message):
         result["firmware_updated"] = True
         return True
     match = _FW_LOAD_FAILED.search(message)
     if match:
-        if match.group(1) not in result["firmware_files_missing"]:
-            result["firmware_files_missing"].append(match.group(1))
+        _add_once(result["firmware_files_missing"], match.group(1))
         return True
 
-    for index, pattern in enumerate(_SNP_INIT_FAILED):
+    for key, pattern, follow_up in _INIT_FAILURES:
         match = pattern.search(message)
         if match:
-            kinds = ("rc_error", "error_rc", "command_rc_error", None)
-            failure = _failure(match, kinds[index]) if kinds[index] else {
-                "error": None, "error_name": None, "rc": None, "command": None}
-            previous = result["snp_init_error"]
-            # "failed to INIT, continue SEV INIT" follows the line that carries the code.
-            if previous is not None and failure["error"] is None:
-                return True
-            result["snp_init_error"] = failure
-            result["snp_initialized"] = False
-            return True
-    for index, pattern in enumerate(_SEV_INIT_FAILED):
-        match = pattern.search(message)
-        if match:
-            kinds = ("error_rc", "rc_error", "command_error_rc")
-            result["sev_init_error"] = _failure(match, kinds[index])
+            if not (follow_up and result[key] is not None):
+                result[key] = _failure(match)
+            if key == "snp_init_error":
+                result["snp_initialized"] = False
             return True
     match = _GET_STATUS_FAILED.search(message)
     if match:
-        code = _hex(match.group(1))
+        code = _bounded_int(match.group("error"), _U32, 16)
         result["get_status_error"] = {"error": code, "error_name": status_name(code)}
         return True
     match = _PSP_TIMEOUT.search(message)
     if match:
-        result["psp_timeout"] = {"command": _hex(match.group(1))}
+        result["psp_timeout"] = {"command": _bounded_int(match.group("command"), _U32, 16)}
         return True
-    if _BROKEN_BIOS.search(message):
-        result["broken_bios"] = True
+    if _set_flag(message, result, _FLAG_LINES):
         return True
-    if _MEM_ENCRYPT_OFF.search(message):
-        result["memory_encryption_disabled_by_bios"] = True
-        return True
-    if _SNP_FW_TOO_OLD.search(message):
-        result["snp_firmware_too_old"] = True
-        return True
-
     return _scan_platform_line(message, result)
 
 
@@ -393,55 +447,47 @@ def _scan_platform_line(message, result):
         return True
     match = _RMP_SEGMENTED.search(message)
     if match:
-        rmp["segment_gb"] = int(match.group(1))
+        segment = _bounded_int(match.group(1), _U32)
+        if segment is None:
+            return False
+        rmp["segment_gb"] = segment
         return True
-    if _RMP_NOT_RESERVED.search(message):
-        rmp["not_reserved"] = True
-        return True
-    if _RMP_TOO_SMALL.search(message):
-        rmp["does_not_cover_ram"] = True
-        return True
-    if _RMP_INVALID.search(message):
-        rmp["invalid"] = True
+    if _set_flag(message, result, _PLATFORM_FLAG_LINES):
         return True
 
     asids = result["asids"]
     match = _ASID_RANGE.search(message)
     if match:
-        key = {"SEV": "sev", "SEV-ES": "sev_es", "SEV-SNP": "sev_snp"}[match.group(1)]
-        asids[key] = _asid_entry(match.group(2), int(match.group(3)), int(match.group(4)))
+        minimum, maximum = _bounded_int(match.group(3), _U32), _bounded_int(match.group(4), _U32)
+        if minimum is None or maximum is None:
+            return False
+        key = _ASID_KEYS[match.group(1)][0]
+        asids[key] = _asid_entry(match.group(2), minimum, maximum)
         return True
     match = _ASID_COUNT.search(message)
     if match:
-        count = int(match.group(2))
+        count = _bounded_int(match.group(2), _U32)
+        if count is None:
+            return False
         state = "enabled" if count > 0 else "unusable"
-        keys = {"SEV": ("sev",), "SEV-ES": ("sev_es",), "SEV-SNP": ("sev_snp",),
-                "SEV-ES and SEV-SNP": ("sev_es", "sev_snp")}[match.group(1)]
-        for key in keys:
+        for key in _ASID_KEYS[match.group(1)]:
             asids[key] = _asid_entry(state, count=count)
         return True
 
-    iommu = result["iommu"]
-    if _IOMMU_PASSTHROUGH.search(message):
-        iommu["snp_passthrough"] = True
-        return True
-    if _IOMMU_NO_SNP_FEATURE.search(message):
-        iommu["snp_feature_missing"] = True
-        return True
-    if _IOMMU_V2_PGTABLE.search(message):
-        iommu["snp_v2_page_table"] = True
-        return True
-    if _IOMMU_SNP_ENABLED.search(message):
-        iommu["snp_enabled"] = True
+    if _set_flag(message, result, _IOMMU_FLAG_LINES):
         return True
     match = _IOMMU_DEFAULT_DOMAIN.search(message)
     if match:
-        iommu["default_domain"] = match.group(1).lower()
+        result["iommu"]["default_domain"] = match.group(1).lower()
         return True
     if _GUEST_MEMFD_MISSING.search(message):
         result["guest_memfd_missing"] = True
         return True
     return False
+
+
+_ASID_KEYS = {"SEV": ("sev",), "SEV-ES": ("sev_es",), "SEV-SNP": ("sev_snp",),
+              "SEV-ES and SEV-SNP": ("sev_es", "sev_snp")}
 
 
 def has_sev_evidence(parsed):

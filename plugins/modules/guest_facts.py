@@ -197,7 +197,8 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.guest_log import (
     guest_verdict,
     parse_guest_kernel_log,
 )
-from ansible_collections.coco.sev_snp.plugins.module_utils.live_kernel_log import read_live_kernel_log
+from ansible_collections.coco.sev_snp.plugins.module_utils.host_files import HostFileError, open_regular
+from ansible_collections.coco.sev_snp.plugins.module_utils.live_kernel_log import read_file, read_live_kernel_log
 
 # boot.msg is a SUSE host log; a guest's own log comes from its ring buffer or journal.
 GUEST_LOG_SOURCES = ("dmesg", "journal")
@@ -210,12 +211,13 @@ def _under(root, path):
 def read_sev_status(root):
     """(value, None) or (None, reason)."""
     path = _under(root, "/dev/cpu/0/msr")
-    if not os.path.exists(path):
-        return None, "/dev/cpu/0/msr is missing (msr module not loaded; modprobe msr)"
     try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError as exc:
-        return None, "cannot open /dev/cpu/0/msr: %s (reading MSRs needs root)" % exc.strerror
+        # The msr device, or a regular file in a copied tree; a FIFO there must not hang the module.
+        fd = open_regular(path, allow_char_device=True)
+    except HostFileError as exc:
+        if exc.absent:
+            return None, "/dev/cpu/0/msr is missing (msr module not loaded; modprobe msr)"
+        return None, "/dev/cpu/0/msr %s (reading MSRs needs root)" % exc.reason
     try:
         data = os.pread(fd, 8, SEV_STATUS_MSR)
     except OSError as exc:
@@ -241,25 +243,30 @@ def main():
     if not os.path.isdir(root):
         module.fail_json(msg="root %s is not a directory; give the directory that holds the guest's /dev" % root)
 
-    log_text, log_source = None, None
+    read = None
     if module.params["kernel_log"]:
         try:
-            with open(module.params["kernel_log"], "r", errors="replace") as handle:
-                log_text = handle.read()
-        except (IOError, OSError) as exc:
-            module.fail_json(msg="cannot read kernel_log %s: %s; give a readable file or leave kernel_log unset "
-                                 "to read the live log" % (module.params["kernel_log"], exc.strerror))
-        log_source = module.params["kernel_log"]
+            read = read_file(module.params["kernel_log"], parse_guest_kernel_log)
+        except HostFileError as exc:
+            module.fail_json(msg="cannot read kernel_log %s: it %s; give a readable regular file or leave "
+                                 "kernel_log unset to read the live log" % (module.params["kernel_log"], exc.reason))
+        read.source = module.params["kernel_log"]
     elif os.path.realpath(root) == "/":
-        log_text, log_source, _error = read_live_kernel_log(module, GUEST_LOG_SOURCES)
-
-    log = parse_guest_kernel_log(log_text)
+        read = read_live_kernel_log(module, parse_guest_kernel_log, GUEST_LOG_SOURCES)
+    log_read = read is not None and read.parsed is not None
+    log = read.parsed if log_read else parse_guest_kernel_log(None)
+    log_source = read.source if log_read else None
     value, msr_error = read_sev_status(root)
     msr = decode_sev_status(value) if value is not None else None
     device = os.path.exists(_under(root, "/dev/sev-guest"))
 
     facts = guest_verdict(log, msr, device)
-    if log_text is None and msr is None:
+    if log_read and read.incomplete:
+        facts["problems"].append({
+            "problem": "the kernel log was not read completely: %s" % read.incomplete,
+            "fix": "pass a shorter saved log as kernel_log (the boot messages are at its start)",
+        })
+    if not log_read and msr is None:
         facts["problems"].append({
             "problem": "the live kernel log could not be read (dmesg and journalctl gave nothing)",
             "fix": "run as root (become: true) or pass a saved log as kernel_log",

@@ -402,7 +402,12 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.grub_default import (
 from ansible_collections.coco.sev_snp.plugins.module_utils.host_model import (
     build_facts,
 )
-from ansible_collections.coco.sev_snp.plugins.module_utils.live_kernel_log import read_live_kernel_log
+from ansible_collections.coco.sev_snp.plugins.module_utils.host_files import HostFileError, read_text
+from ansible_collections.coco.sev_snp.plugins.module_utils.live_kernel_log import (
+    LogRead,
+    read_file,
+    read_live_kernel_log,
+)
 from ansible_collections.coco.sev_snp.plugins.module_utils.os_identity import container_paths
 from ansible_collections.coco.sev_snp.plugins.module_utils.snp_cmdline import default_options, options_from_tokens
 from ansible_collections.coco.sev_snp.plugins.module_utils.kernel_log import (
@@ -412,23 +417,28 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.kernel_log import (
 
 _MODULES_LOAD_DIRS = ("etc/modules-load.d", "run/modules-load.d", "usr/lib/modules-load.d",
                       "lib/modules-load.d")
-_MAX_READ = 64 * 1024 * 1024
 
 
 class HostReader(object):
-    """Reads files below a root; anything unreadable is None."""
+    """Reads files below a root, never blocking (see host_files).
+
+    text() is None for a file that is absent and for one that cannot be read; the latter
+    is also listed in ``unreadable`` (root-relative path -> reason), because "could not
+    read" must not pass for "not there".
+    """
 
     def __init__(self, root):
         self.root = root
+        self.unreadable = {}
 
     def path(self, relative):
         return os.path.join(self.root, relative.lstrip("/"))
 
     def text(self, relative):
         try:
-            with open(self.path(relative), "rb") as handle:
-                return handle.read(_MAX_READ).decode("utf-8", "replace")
-        except (IOError, OSError):
+            return read_text(self.path(relative))
+        except HostFileError as exc:
+            self.unreadable[relative.lstrip("/")] = exc.reason
             return None
 
     def exists(self, relative):
@@ -508,27 +518,37 @@ def read_iommu_group_types(reader):
     return types
 
 
-def _useful(text):
-    parsed = parse_kernel_log(text)
+def _useful(parsed):
     return parsed["reaches_boot"] or has_sev_evidence(parsed)
 
 
-def read_kernel_log(module, root, kernel_log, sources):
+def read_kernel_log(module, reader, kernel_log, sources):
+    """LogRead (parsed with parse_kernel_log) of the kernel_log file, the root's saved log or the live log.
+
+    An unusable kernel_log argument fails the module; an unreadable saved log below root
+    is listed in reader.unreadable.
+    """
     if kernel_log:
         try:
-            with open(kernel_log, "rb") as handle:
-                return handle.read(_MAX_READ).decode("utf-8", "replace"), "file", None
-        except (IOError, OSError) as exc:
-            module.fail_json(msg="kernel_log=%s cannot be read (%s); give the path of a readable file on the "
-                                 "managed host, or omit kernel_log to read the live log." % (kernel_log, exc))
-    if os.path.realpath(root) != "/":
-        reader = HostReader(root)
+            read = read_file(kernel_log, parse_kernel_log)
+        except HostFileError as exc:
+            module.fail_json(msg="kernel_log=%s %s; give the path of a readable regular file on the managed "
+                                 "host (a saved dmesg output), or omit kernel_log to read the live log."
+                                 % (kernel_log, exc.reason))
+        read.source = "file"
+        return read
+    if os.path.realpath(reader.root) != "/":
         for relative, source in (("var/log/dmesg", "file"), ("var/log/boot.msg", "boot.msg")):
-            text = reader.text(relative)
-            if text is not None:
-                return text, source, None
-        return None, None, "no var/log/dmesg or var/log/boot.msg below root %s" % root
-    return read_live_kernel_log(module, sources, useful=_useful)
+            try:
+                read = read_file(reader.path(relative), parse_kernel_log, relative)
+            except HostFileError as exc:
+                if not exc.absent:
+                    reader.unreadable[relative] = exc.reason
+                continue
+            read.source = source
+            return read
+        return LogRead(error="no readable var/log/dmesg or var/log/boot.msg below root %s" % reader.root)
+    return read_live_kernel_log(module, parse_kernel_log, sources, useful=_useful)
 
 
 def cmdline_options(module):
@@ -599,11 +619,14 @@ def main():
         except GrubDefaultError as exc:
             snapshot["cmdline_configured_error"] = "%s cannot be parsed (%s)" % (grub_path, exc)
 
-    text, source, error = read_kernel_log(module, root, module.params["kernel_log"],
-                                          module.params["kernel_log_sources"])
-    snapshot["kernel_log"] = text
-    snapshot["kernel_log_source"] = source
-    snapshot["kernel_log_error"] = error
+    log = read_kernel_log(module, reader, module.params["kernel_log"], module.params["kernel_log_sources"])
+    snapshot["kernel_log"] = None
+    snapshot["kernel_log_parsed"] = log.parsed
+    snapshot["kernel_log_source"] = log.source
+    snapshot["kernel_log_error"] = log.error
+    snapshot["kernel_log_incomplete"] = log.incomplete
+    snapshot["unreadable"] = sorted(reader.unreadable)
+    snapshot["unreadable_reasons"] = dict(reader.unreadable)
 
     facts = build_facts(snapshot, options)
     module.exit_json(changed=False, ansible_facts={"sev_snp": facts})

@@ -7,8 +7,11 @@ import os
 
 import pytest
 
+from ansible_collections.coco.sev_snp.plugins.module_utils.host_files import FileLines
 from ansible_collections.coco.sev_snp.plugins.module_utils.kernel_log import (
+    _bounded_int,
     has_sev_evidence,
+    log_lines,
     normalize_pci_address,
     parse_kernel_log,
     status_name,
@@ -281,3 +284,352 @@ def test_boot_markers_and_command_line():
 def test_empty_log():
     parsed = parse_kernel_log("")
     assert parsed["lines"] == 0 and has_sev_evidence(parsed) is False
+
+
+# -- text or lines: the same result either way
+
+LOGS_BOTH_WAYS = [
+    "",
+    "\n",
+    "a\n\nb",
+    "[    0.000000] Linux version 6.4.0\r\nccp 0000:46:00.1: SEV-SNP API:1.55 build:21\r\n",
+    "SEV-SNP API:1.55 build:21\rSEV-SNP: failed to INIT rc -5, error 0x3\x0cnoise\n",
+]
+
+
+@pytest.mark.parametrize("text", LOGS_BOTH_WAYS + [
+    fixture("kernel-6.15-snp-init-ex-failed.log"), fixture("journal-short-genoa-ready.log"),
+    fixture("short-iso-psp-timeout.log"), fixture("iommu-passthrough-suse-default.log"),
+])
+def test_text_and_lines_give_the_same_result(text):
+    expected = parse_kernel_log(text)
+    assert parse_kernel_log(text.split("\n")[:-1] + ([text.split("\n")[-1]] if text.split("\n")[-1] else [])) \
+        == expected
+    assert parse_kernel_log(iter(text.splitlines(True))) == expected
+    assert parse_kernel_log(line for line in text.splitlines()) == expected
+
+
+def test_log_lines():
+    assert list(log_lines(None)) == []
+    assert list(log_lines("a\r\nb")) == ["a", "b"]
+    assert list(log_lines(["a\n", "", "b\rc"])) == ["a", "", "b", "c"]
+    assert parse_kernel_log(None) == parse_kernel_log("")
+    assert parse_kernel_log(["", ""])["lines"] == 2
+
+
+# -- numbers of any length never raise, and nothing absurd reads as a valid value
+
+HUGE = "9" * 5000
+ZEROS = "0" * 5000
+
+
+def short_id(value):
+    """Test ids without the 5000-digit numbers."""
+    return value[:60] if isinstance(value, str) else None
+
+
+@pytest.mark.parametrize("line", [
+    "ccp 0000:46:00.1: SEV-SNP API:%s.55 build:21" % HUGE,
+    "ccp 0000:46:00.1: SEV-SNP API:1.%s build:21" % HUGE,
+    "ccp 0000:46:00.1: SEV-SNP API:1.55 build:%s" % HUGE,
+    "ccp 0000:46:00.1: SEV-SNP API:256.55 build:21",
+    "ccp 0000:46:00.1: SEV-SNP API:1.256 build:21",
+    "ccp 0000:46:00.1: SEV-SNP API:1.55 build:256",
+    "ccp 0000:46:00.1: SEV API:1.55 build:%s" % HUGE,
+    "ccp 0000:46:00.1: SEV API:%s.55 build:1" % HUGE,
+    "ccp 0000:46:00.1: SEV API:1.256 build:1",
+], ids=short_id)
+def test_absurd_firmware_versions_leave_the_line_unparsed(line):
+    parsed = parse_kernel_log(line)
+    assert (parsed["snp_api"], parsed["snp_build"], parsed["sev_api"], parsed["sev_build"]) == (None,) * 4
+    assert parsed["snp_initialized"] is False and parsed["relevant_lines"] == 0
+    assert parsed["psp_devices"] == ["0000:46:00.1"]
+
+
+@pytest.mark.parametrize("line, fields", [
+    ("SEV-SNP API:255.255 build:255", ("255.255", 255)),
+    ("SEV-SNP API:%s1.%s55 build:%s21" % (ZEROS, ZEROS, ZEROS), ("1.55", 21)),
+    ("SEV-SNP API:0.0 build:0", ("0.0", 0)),
+], ids=short_id)
+def test_firmware_versions_at_the_bounds(line, fields):
+    parsed = parse_kernel_log(line)
+    assert (parsed["snp_api"], parsed["snp_build"]) == fields and parsed["relevant_lines"] == 1
+
+
+@pytest.mark.parametrize("line", [
+    "kvm_amd: SEV-SNP enabled (ASIDs 1 - %s)" % HUGE,
+    "kvm_amd: SEV-SNP enabled (ASIDs %s - 99)" % HUGE,
+    "kvm_amd: SEV-SNP enabled (ASIDs 1 - 4294967296)",
+    "kvm_amd: SEV-SNP supported: %s ASIDs" % HUGE,
+    "kvm_amd: SEV-ES and SEV-SNP supported: 4294967296 ASIDs",
+], ids=short_id)
+def test_absurd_asids_leave_the_line_unparsed(line):
+    parsed = parse_kernel_log(line)
+    assert parsed["asids"] == {"sev": None, "sev_es": None, "sev_snp": None}
+    assert parsed["relevant_lines"] == 0
+
+
+def test_asids_at_the_bound():
+    parsed = parse_kernel_log("kvm_amd: SEV-SNP enabled (ASIDs 1 - 4294967295)")
+    assert parsed["asids"]["sev_snp"] == {"state": "enabled", "min": 1, "max": 4294967295, "count": 4294967295}
+    parsed = parse_kernel_log("kvm_amd: SEV-SNP supported: 4294967295 ASIDs")
+    assert parsed["asids"]["sev_snp"]["count"] == 4294967295
+
+
+@pytest.mark.parametrize("line, rmp", [
+    ("SEV-SNP: RMP table physical range [0x%s - 0x0000000051dfffff]" % ("1" * 17), None),
+    ("SEV-SNP: RMP table physical range [0x0000000011500000 - 0x%s]" % ("f" * 5000), None),
+    ("SEV-SNP: Reserving start/end of RMP table on a 2MB boundary [0x%s]" % ("0" * 17), None),
+    ("SEV-SNP: Segmented RMP using %s GB segments" % HUGE, None),
+    ("SEV-SNP: Segmented RMP using 4294967296 GB segments", None),
+    ("SEV-SNP: Segmented RMP using 64 GB segments", ("segment_gb", 64)),
+    ("SEV-SNP: RMP table physical range [0xFFFFFFFFFFFFFFFF - 0x0]", ("start", "0xffffffffffffffff")),
+], ids=short_id)
+def test_rmp_numbers(line, rmp):
+    parsed = parse_kernel_log(line)
+    if rmp is None:
+        assert parsed["rmp"] == parse_kernel_log("")["rmp"] and parsed["relevant_lines"] == 0
+    else:
+        assert parsed["rmp"][rmp[0]] == rmp[1] and parsed["relevant_lines"] == 1
+
+
+@pytest.mark.parametrize("line, key, failure", [
+    ("SEV-SNP: failed to INIT rc %s, error 0x3" % HUGE, "snp_init_error",
+     {"error": 3, "error_name": "INVALID_CONFIG", "rc": None, "command": None}),
+    ("SEV-SNP: failed to INIT rc -5, error 0x%s" % HUGE, "snp_init_error",
+     {"error": None, "error_name": None, "rc": -5, "command": None}),
+    ("SEV-SNP: SNP_INIT_EX failed rc -2147483648, error 0x100000000", "snp_init_error",
+     {"error": None, "error_name": None, "rc": None, "command": "SNP_INIT_EX"}),
+    ("SEV-SNP: SNP_INIT_EX failed rc -2147483647, error 0xffffffff", "snp_init_error",
+     {"error": 0xFFFFFFFF, "error_name": None, "rc": -2147483647, "command": "SNP_INIT_EX"}),
+    ("SEV-SNP: failed to INIT rc 2147483647, error 0x%s26" % ZEROS, "snp_init_error",
+     {"error": 0x26, "error_name": "RMP_INITIALIZATION_FAILED", "rc": 2147483647, "command": None}),
+    ("SEV: failed to INIT error 0x%s" % HUGE, "sev_init_error",
+     {"error": None, "error_name": None, "rc": None, "command": None}),
+    ("SEV: INIT failed 0x1, rc -%s" % HUGE, "sev_init_error",
+     {"error": 1, "error_name": "INVALID_PLATFORM_STATE", "rc": None, "command": "INIT"}),
+], ids=short_id)
+def test_failures_with_absurd_codes_still_count_as_failures(line, key, failure):
+    parsed = parse_kernel_log(line)
+    assert parsed[key] == failure
+    assert parsed["relevant_lines"] == 1
+
+
+def test_absurd_status_and_timeout_codes():
+    parsed = parse_kernel_log("SEV: failed to get status. Error: 0x%s\nsev command 0x%s timed out, disabling PSP\n"
+                              % (HUGE, HUGE))
+    assert parsed["get_status_error"] == {"error": None, "error_name": None}
+    assert parsed["psp_timeout"] == {"command": None}
+    assert parsed["relevant_lines"] == 2
+
+
+def test_bounded_int():
+    assert _bounded_int(None, 255) is None
+    assert _bounded_int("255", 255) == 255
+    assert _bounded_int("256", 255) is None
+    assert _bounded_int("1000", 255) is None
+    assert _bounded_int("-255", 255) == -255
+    assert _bounded_int("-256", 255) is None
+    assert _bounded_int("0", 255) == 0
+    assert _bounded_int("000", 255) == 0
+    assert _bounded_int("0xff", 255, 16) == 255
+    assert _bounded_int("0XFF", 255, 16) == 255
+    assert _bounded_int("ff", 255, 16) == 255
+    assert _bounded_int("0x100", 255, 16) is None
+    assert _bounded_int("0x0", 255, 16) == 0
+    assert _bounded_int("10", 255, 16) == 16
+    assert _bounded_int("9" * 100000, 255) is None
+
+
+# -- every word of the keyword filter admits its own lines
+
+@pytest.mark.parametrize("line, field, value", [
+    ("SEV API:1.55 build:21", "sev_api", "1.55"),
+    ("AMD-Vi: SNP enabled", ("iommu", "snp_enabled"), True),
+    ("RMP configuration not valid: base=0x2, end=0x1", ("rmp", "invalid"), True),
+    ("Failed to map RMP table", ("rmp", "invalid"), True),
+    ("sev enabled", "relevant_lines", 1),
+    ("psp enabled", "relevant_lines", 1),
+    ("ccp 0000:01:00.2: enabling device", "psp_devices", ["0000:01:00.2"]),
+    ("firmware: failed to load amd/amd_sev_fam19h_model0xh.sbin (-2)", "firmware_files_missing",
+     ["amd/amd_sev_fam19h_model0xh.sbin"]),
+    ("unable to access the device: you might be running a broken BIOS", "broken_bios", True),
+    ("iommu: Default domain type: Translated", ("iommu", "default_domain"), "translated"),
+    ("Linux version 6.4.0-150700.53-default (geeko@buildhost)", "kernel_release", "6.4.0-150700.53-default"),
+    ("Command line: BOOT_IMAGE=/boot/vmlinuz iommu=nopt", "command_line", "BOOT_IMAGE=/boot/vmlinuz iommu=nopt"),
+    ("Kernel command line: iommu=nopt quiet ", "command_line", "iommu=nopt quiet"),
+    ("[    0.000000] Kernel command line: iommu=nopt", "command_line", "iommu=nopt"),
+    ("command line: lower", "command_line", "lower"),
+])
+def test_each_keyword_lets_its_lines_through(line, field, value):
+    parsed = parse_kernel_log(line)
+    if isinstance(field, tuple):
+        assert parsed[field[0]][field[1]] == value
+    else:
+        assert parsed[field] == value
+
+
+@pytest.mark.parametrize("line", [
+    "Kernel command line: iommu=nopt", "Command line: x", "Linux version 6.4.0 (gcc)",
+])
+def test_boot_lines_reach_boot_and_are_not_sev_lines(line):
+    parsed = parse_kernel_log("[ 5.0] " + line)
+    assert parsed["reaches_boot"] is True and parsed["relevant_lines"] == 0
+
+
+@pytest.mark.parametrize("line", [
+    "a kernel command line: x",  # not at the start of the message
+    "Kernel  command line: x",
+])
+def test_command_line_only_at_the_start(line):
+    parsed = parse_kernel_log(line)
+    assert parsed["command_line"] is None and parsed["reaches_boot"] is False
+
+
+@pytest.mark.parametrize("line, boot", [
+    ("[    0.000000] smpboot: Allowing 256 CPUs", True),
+    ("[0.0] x", True),
+    ("Mar 03 10:15:09 h kernel: [    0.000000] x", True),
+    ("[    0.000001] x", False),
+    ("[   10.000000] x", False),
+    ("[    0.100000] x", False),
+    ("0.000000 x", False),
+])
+def test_boot_marker(line, boot):
+    assert parse_kernel_log(line)["reaches_boot"] is boot
+
+
+def test_lines_without_a_keyword_are_counted_but_not_scanned():
+    parsed = parse_kernel_log("eth0: link up\nSEV API:1.55 build:21\n\n")
+    assert parsed["lines"] == 3 and parsed["relevant_lines"] == 1
+
+
+# -- the probe, init and flag rows, one by one
+
+def test_probe_failed_is_not_a_probe():
+    parsed = parse_kernel_log("SEV-SNP: failed to INIT error 0x3\nccp 0000:46:00.1: sev initialization failed\n")
+    assert parsed["sev_probe_failed"] is True
+    assert parsed["snp_init_error"]["error"] == 3 and parsed["sev_devices"] == []
+
+
+def test_probe_records_the_device_once_and_clears_every_earlier_failure():
+    log = ("SEV-SNP API:1.55 build:21\nSEV: failed to get status. Error: 0x3\n"
+           "ccp 0000:46:00.1: sev enabled\nccp 0000:46:00.1: sev enabled\nsev enabled\n")
+    parsed = parse_kernel_log(log)
+    assert parsed["sev_devices"] == ["0000:46:00.1"]
+    assert parsed["get_status_error"] is None and parsed["snp_initialized"] is False
+    assert parsed["relevant_lines"] == 5
+
+
+def test_psp_without_sev_once_per_device_and_needs_a_device():
+    parsed = parse_kernel_log("ccp 0000:a2:00.1: psp does not support SEV\n" * 2 + "psp does not support SEV\n")
+    assert parsed["psp_without_sev"] == ["0000:a2:00.1"] and parsed["relevant_lines"] == 3
+
+
+def test_snp_initialized_line_clears_an_earlier_failure():
+    parsed = parse_kernel_log("SEV-SNP: failed to INIT error 0x3\nSEV-SNP firmware initialized\n")
+    assert parsed["snp_initialized"] is True and parsed["snp_init_error"] is None
+    assert parsed["relevant_lines"] == 2
+
+
+def test_sev_api_line_leaves_snp_state_alone():
+    parsed = parse_kernel_log("SEV-SNP: failed to INIT error 0x3\nSEV API:1.55 build:21\n")
+    assert parsed["snp_init_error"]["error"] == 3 and parsed["snp_initialized"] is False
+    assert parsed["relevant_lines"] == 2
+
+
+@pytest.mark.parametrize("line", [
+    "SEV firmware updated from 1.55.21 to 1.57.10", "ccp 0000:46:00.1: SEV firmware update successful",
+])
+def test_firmware_update_lines(line):
+    parsed = parse_kernel_log(line)
+    assert parsed["firmware_updated"] is True and parsed["relevant_lines"] == 1
+
+
+def test_missing_firmware_files_once_each():
+    parsed = parse_kernel_log("firmware: failed to load amd/a.sbin (-2)\nfirmware: failed to load amd/a.sbin (-2)\n"
+                              "firmware: failed to load amd/b.sbin (-2)\n")
+    assert parsed["firmware_files_missing"] == ["amd/a.sbin", "amd/b.sbin"]
+
+
+def test_a_follow_up_line_keeps_the_code_but_a_coded_line_replaces_it():
+    parsed = parse_kernel_log("SEV-SNP: failed to INIT rc -5, error 0x3\nSEV-SNP: failed to INIT, continue SEV INIT\n")
+    assert parsed["snp_init_error"]["error"] == 3 and parsed["relevant_lines"] == 2
+    parsed = parse_kernel_log("SEV-SNP: failed to INIT rc -5, error 0x3\nSEV-SNP: failed to INIT error 0x26\n")
+    assert parsed["snp_init_error"]["error"] == 0x26
+    parsed = parse_kernel_log("SEV-SNP API:1.55 build:21\nSEV-SNP: failed to INIT, continue SEV INIT\n")
+    assert parsed["snp_initialized"] is False and parsed["snp_init_error"]["error"] is None
+
+
+def test_sev_init_failure_leaves_snp_initialized():
+    parsed = parse_kernel_log("SEV-SNP API:1.55 build:21\nSEV: failed to INIT error 0x13, rc -5\n")
+    assert parsed["snp_initialized"] is True and parsed["sev_init_error"]["error"] == 0x13
+    assert parsed["snp_init_error"] is None
+
+
+@pytest.mark.parametrize("line, path", [
+    ("ccp 0000:02:00.5: SEV: memory encryption not enabled by BIOS", ("memory_encryption_disabled_by_bios",)),
+    ("SEV-SNP support requires firmware version >= 1.51", ("snp_firmware_too_old",)),
+    ("SEV-SNP: Memory for the RMP table has not been reserved by BIOS", ("rmp", "not_reserved")),
+    ("SEV-SNP: Memory reserved for the RMP table does not cover full system RAM", ("rmp", "does_not_cover_ram")),
+    ("kvm_amd: SEV-SNP requires private memory support via guest_memfd", ("guest_memfd_missing",)),
+])
+def test_flag_lines(line, path):
+    parsed = parse_kernel_log(line)
+    value = parsed
+    for key in path:
+        value = value[key]
+    assert value is True and parsed["relevant_lines"] == 1
+
+
+def test_a_line_that_matches_nothing_is_not_relevant():
+    parsed = parse_kernel_log("SEV: 131072 locked pages exceed the lock limit of 16384.\nAMD-Vi: something else SNP\n")
+    assert parsed["relevant_lines"] == 0
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("kvm_amd: SEV supported: 0 ASIDs", {"state": "unusable", "min": None, "max": None, "count": 0}),
+    ("kvm_amd: SEV supported: 1 ASIDs", {"state": "enabled", "min": None, "max": None, "count": 1}),
+    ("kvm_amd: SEV enabled (ASIDs 1 - 1)", {"state": "enabled", "min": 1, "max": 1, "count": 1}),
+    ("kvm_amd: SEV enabled (ASIDs 0 - 1)", {"state": "enabled", "min": 0, "max": 1, "count": 2}),
+    ("kvm_amd: SEV enabled (ASIDs 2 - 1)", {"state": "enabled", "min": 2, "max": 1, "count": 0}),
+])
+def test_asid_counts_at_the_edges(line, expected):
+    assert parse_kernel_log(line)["asids"]["sev"] == expected
+
+
+def test_has_sev_evidence_each_field():
+    empty = parse_kernel_log("")
+    for field, value in [("psp_devices", ["x"]), ("sev_api", "1.0"), ("snp_api", "1.0"), ("snp_init_error", {}),
+                         ("sev_init_error", {}), ("get_status_error", {}), ("psp_timeout", {}),
+                         ("broken_bios", True), ("memory_encryption_disabled_by_bios", True),
+                         ("snp_firmware_too_old", True)]:
+        parsed = dict(empty, **{field: value})
+        if value == {}:
+            parsed[field] = {"error": None}
+        assert has_sev_evidence(parsed) is True, field
+    assert has_sev_evidence(dict(empty, asids={"sev": None, "sev_es": {"count": 0}, "sev_snp": None})) is True
+    assert has_sev_evidence(empty) is False
+
+
+def test_a_log_streamed_from_a_file_in_bounded_memory(tmp_path):
+    """The iterable form is what the modules use: lines straight from host_files."""
+    path = tmp_path / "dmesg"
+    path.write_text("[ 1.0] eth0: link up\n" * 20000 + "ccp 0000:46:00.1: SEV-SNP: failed to INIT rc -5, error 0x3\n")
+    with FileLines(str(path)) as lines:
+        parsed = parse_kernel_log(lines)
+    assert parsed["lines"] == 20001 and parsed["snp_init_error"]["error"] == 3
+
+
+@pytest.mark.parametrize("line, key, error", [
+    ("SEV-SNP: failed to INIT rc -5, error 0x26", "snp_init_error", 0x26),
+    ("SEV-SNP: failed to INIT error 0x26", "snp_init_error", 0x26),
+    ("SEV-SNP: SNP_INIT_EX failed rc -5, error 0x26", "snp_init_error", 0x26),
+    ("SEV: failed to INIT error 0x26", "sev_init_error", 0x26),
+    ("SEV: failed to INIT rc -5, error 0x26", "sev_init_error", 0x26),
+    ("SEV: INIT_EX failed 0x26, rc -5", "sev_init_error", 0x26),
+])
+def test_every_coded_failure_row_replaces_an_earlier_failure(line, key, error):
+    earlier = "SEV-SNP: failed to INIT error 0x3\nSEV: failed to INIT error 0x3\n"
+    parsed = parse_kernel_log(earlier + line + "\n")
+    assert parsed[key]["error"] == error

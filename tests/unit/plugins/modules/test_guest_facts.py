@@ -4,11 +4,14 @@
 import json
 import os
 import shutil
+import signal
 import struct
 
 import pytest
 
+from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
+from ansible_collections.coco.sev_snp.plugins.module_utils import host_files
 from ansible_collections.coco.sev_snp.plugins.modules import guest_facts
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "guest")
@@ -108,3 +111,89 @@ def test_live_run_on_this_machine_never_fails(capsys):
     facts = run(capsys, {})["ansible_facts"]["sev_snp_guest"]
     assert isinstance(facts["snp"], bool)
     assert all(set(p) == {"problem", "fix"} for p in facts["problems"])
+
+
+def new_dir(path):
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def no_hang():
+    def expired(*_args):
+        raise AssertionError("guest_facts blocked")
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(20)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.parametrize("make, reason", [
+    (lambda path: os.mkfifo(str(path)), "it is a named pipe (FIFO), not a regular file; it is not read"),
+    (lambda path: path.mkdir(), "it is a directory, not a regular file; it is not read"),
+    (lambda path: None, "it does not exist"),
+])
+def test_kernel_log_that_is_not_a_readable_file(tmp_path, capsys, no_hang, make, reason):
+    path = tmp_path / "guest.log"
+    make(path)
+    result = run(capsys, {"root": str(tmp_path), "kernel_log": str(path)})
+    assert result["failed"] is True
+    assert result["msg"] == ("cannot read kernel_log %s: %s; give a readable regular file or leave kernel_log "
+                             "unset to read the live log" % (path, reason))
+
+
+@pytest.mark.parametrize("make, error", [
+    (lambda path: os.mkfifo(str(path)),
+     "/dev/cpu/0/msr is a named pipe (FIFO), not a regular file; it is not read (reading MSRs needs root)"),
+    (lambda path: path.mkdir(),
+     "/dev/cpu/0/msr is a directory, not a regular file; it is not read (reading MSRs needs root)"),
+])
+def test_msr_path_that_is_not_a_device_never_blocks(tmp_path, capsys, no_hang, make, error):
+    path = tmp_path / "dev" / "cpu" / "0" / "msr"
+    path.parent.mkdir(parents=True)
+    make(path)
+    facts = run(capsys, {"root": str(tmp_path), "kernel_log": os.path.join(FIXTURES, "plain-kvm-guest.log")})[
+        "ansible_facts"]["sev_snp_guest"]
+    assert facts["msr"] is None and facts["msr_error"] == error
+
+
+def test_a_log_larger_than_the_limit_is_a_problem_not_a_silent_cut(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(host_files, "LOG_LIMIT", 1024)
+    path = tmp_path / "guest.log"
+    path.write_text("[ 0.1] noise line\n" * 200 + "[ 9.9] Memory Encryption Features active: AMD SEV SEV-ES SEV-SNP\n")
+    facts = run(capsys, {"root": guest_tree(new_dir(tmp_path / "root")), "kernel_log": str(path)})[
+        "ansible_facts"]["sev_snp_guest"]
+    assert facts["snp"] is False
+    assert {"problem": "the kernel log was not read completely: %s is larger than 1 KiB; lines after the first "
+                       "1 KiB were not read" % path,
+            "fix": "pass a shorter saved log as kernel_log (the boot messages are at its start)"} in facts["problems"]
+
+
+def test_a_complete_log_has_no_such_problem(tmp_path, capsys):
+    facts = run(capsys, {"root": guest_tree(tmp_path, sev_status=0x7, sev_guest=True),
+                         "kernel_log": os.path.join(FIXTURES, "snp-kernel-6-double-space.log")})[
+        "ansible_facts"]["sev_snp_guest"]
+    assert facts["problems"] == [] and facts["kernel_log"]["source"].endswith("snp-kernel-6-double-space.log")
+
+
+def test_live_log_is_streamed_from_the_first_source(tmp_path, capsys, monkeypatch):
+    (tmp_path / "bin").mkdir()
+    script = tmp_path / "bin" / "dmesg"
+    script.write_text("#!/bin/sh\necho '[ 0.05] Memory Encryption Features active: AMD SEV SEV-ES SEV-SNP'\n")
+    script.chmod(0o755)
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path",
+                        lambda self, name, *a, **k: str(script) if name == "dmesg" else None)
+    monkeypatch.setattr(guest_facts.os.path, "realpath", lambda path: "/")
+    facts = run(capsys, {"root": guest_tree(new_dir(tmp_path / "root"), sev_guest=True)})["ansible_facts"]["sev_snp_guest"]
+    assert facts["kernel_log"]["source"] == "dmesg" and facts["snp"] is True
+    assert facts["sources"] == ["kernel_log", "sev_guest_device"]
+
+
+def test_no_live_log_and_no_msr_says_so(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: None)
+    monkeypatch.setattr(guest_facts.os.path, "realpath", lambda path: "/")
+    facts = run(capsys, {"root": guest_tree(new_dir(tmp_path / "root"))})["ansible_facts"]["sev_snp_guest"]
+    assert facts["kernel_log"]["source"] is None
+    assert facts["problems"][-1]["problem"] == ("the live kernel log could not be read (dmesg and journalctl "
+                                                "gave nothing)")

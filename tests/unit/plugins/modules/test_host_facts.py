@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 
 import pytest
 
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.coco.sev_snp.plugins.module_utils import live_kernel_log
+from ansible_collections.coco.sev_snp.plugins.module_utils import host_files, live_kernel_log
+from ansible_collections.coco.sev_snp.plugins.module_utils.kernel_log import parse_kernel_log
 from ansible_collections.coco.sev_snp.plugins.modules import host_facts
 from module_exits import ExitJson, FailJson, patch_module_exits
 
@@ -21,22 +23,36 @@ ROOTS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "h
 LOGS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "host", "logs")
 
 
+@pytest.fixture(autouse=True)
+def no_hang():
+    """A read that blocks fails the test after 30 s instead of hanging the run."""
+    def expired(*_args):
+        raise AssertionError("host_facts blocked")
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(30)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
 @pytest.fixture
 def run(monkeypatch):
+    """Run host_facts in-process; returns (result, names of the commands it looked for).
+
+    Commands are never found, so a run against a fake root proves it reads no live log.
+    The snapshot handed to build_facts is kept in run.snapshot.
+    """
     calls = []
-
-    def run_command(self, args, **kwargs):
-        calls.append(args)
-        return fake_commands.get(os.path.basename(args[0]), (127, "", "not found"))
-
-    fake_commands = {}
     patch_module_exits(monkeypatch)
-    monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
-    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/usr/bin/" + name)
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: calls.append(name))
+    real_build_facts = host_facts.build_facts
 
-    def _run(args, fails=False, commands=None, check_mode=False):
-        fake_commands.clear()
-        fake_commands.update(commands or {})
+    def spy(snapshot, *args):
+        _run.snapshot = snapshot
+        return real_build_facts(snapshot, *args)
+    monkeypatch.setattr(host_facts, "build_facts", spy)
+
+    def _run(args, fails=False, check_mode=False):
         del calls[:]
         if check_mode:
             args = dict(args, _ansible_check_mode=True)
@@ -68,6 +84,11 @@ def test_ready_tree(run, milan):
     assert facts["psp"]["dev_sev"] is True
     # A fake root never reads the live host's log.
     assert calls == []
+    snapshot = run.snapshot
+    assert snapshot["unreadable"] == [] and snapshot["unreadable_reasons"] == {}
+    assert snapshot["kernel_log_incomplete"] is None and snapshot["kernel_log_error"] is None
+    assert snapshot["kernel_log"] is None
+    assert snapshot["kernel_log_parsed"] == parse_kernel_log(open(str(milan / "var/log/dmesg")).read())
 
 
 def test_check_mode_gives_the_same_facts(run, milan):
@@ -177,9 +198,17 @@ def test_explicit_kernel_log_file(run, milan):
     assert facts["problems"][0]["id"] == "iommu_passthrough"
 
 
-def test_unreadable_kernel_log_argument_fails_clearly(run, milan):
-    result = run({"root": str(milan), "kernel_log": str(milan / "nope.log")}, fails=True)[0]
-    assert "kernel_log=" in result["msg"] and "cannot be read" in result["msg"]
+@pytest.mark.parametrize("make, reason", [
+    (lambda path: None, "does not exist"),
+    (lambda path: os.mkfifo(str(path)), "is a named pipe (FIFO), not a regular file; it is not read"),
+    (lambda path: path.mkdir(), "is a directory, not a regular file; it is not read"),
+])
+def test_unusable_kernel_log_argument_fails_clearly(run, milan, make, reason):
+    path = milan / "saved.log"
+    make(path)
+    result = run({"root": str(milan), "kernel_log": str(path)}, fails=True)[0]
+    assert result["msg"] == ("kernel_log=%s %s; give the path of a readable regular file on the managed host "
+                             "(a saved dmesg output), or omit kernel_log to read the live log." % (path, reason))
 
 
 def test_root_must_be_a_directory(run, tmp_path):
@@ -187,29 +216,52 @@ def test_root_must_be_a_directory(run, tmp_path):
     assert "not a directory" in result["msg"]
 
 
-def test_live_log_falls_back_from_dmesg_to_journal(run):
-    journal = open(os.path.join(LOGS, "journal-short-genoa-ready.log")).read()
-    commands = {"dmesg": (1, "", "dmesg: read kernel buffer failed: Operation not permitted"),
-                "journalctl": (0, journal, "")}
-    reader = live_kernel_log.read_live_kernel_log
-    module = basic.AnsibleModule.__new__(basic.AnsibleModule)
-    from unittest import mock
-    with mock.patch.object(basic.AnsibleModule, "run_command",
-                           lambda self, args, **kw: commands[os.path.basename(args[0])]), \
-            mock.patch.object(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/usr/bin/" + name):
-        text, source, error = reader(module, ["dmesg", "journal", "boot.msg"])
-    assert source == "journal" and error is None and "SEV-SNP API:1.55" in text
+class StandInModule(object):
+    """Finds stand-in dmesg/journalctl scripts in a directory (get_bin_path only)."""
+
+    def __init__(self, directory):
+        self.directory = directory
+
+    def get_bin_path(self, name):
+        path = os.path.join(self.directory, name)
+        return path if os.path.exists(path) else None
 
 
-def test_live_log_all_sources_fail(run):
-    from unittest import mock
-    module = basic.AnsibleModule.__new__(basic.AnsibleModule)
-    with mock.patch.object(basic.AnsibleModule, "run_command", lambda self, args, **kw: (1, "", "Operation not permitted")), \
-            mock.patch.object(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/usr/bin/" + name), \
-            mock.patch.object(live_kernel_log, "_BOOT_MSG", "/nonexistent/boot.msg"):
-        text, source, error = live_kernel_log.read_live_kernel_log(module, ["dmesg", "journal", "boot.msg"])
-    assert text is None and source is None
-    assert "dmesg: Operation not permitted" in error and "boot.msg" in error
+def stand_in_tools(tmp_path, **scripts):
+    for name, body in scripts.items():
+        (tmp_path / name).write_text("#!/bin/sh\n" + body + "\n")
+        (tmp_path / name).chmod(0o755)
+    return StandInModule(str(tmp_path))
+
+
+def test_live_log_falls_back_from_dmesg_to_journal(tmp_path):
+    module = stand_in_tools(tmp_path, dmesg='echo "dmesg: read kernel buffer failed: Operation not permitted" >&2; '
+                                            'exit 1',
+                            journalctl="cat %s" % os.path.join(LOGS, "journal-short-genoa-ready.log"))
+    read = host_facts.read_kernel_log(module, host_facts.HostReader("/"), None, ["dmesg", "journal", "boot.msg"])
+    assert read.source == "journal" and read.error is None
+    assert read.parsed["snp_api"] == "1.55" and read.parsed["reaches_boot"] is True
+
+
+def test_live_log_prefers_the_source_that_still_has_the_boot(tmp_path):
+    module = stand_in_tools(tmp_path, dmesg='echo "[99999.1] eth0: link up"',
+                            journalctl="cat %s" % os.path.join(LOGS, "journal-short-genoa-ready.log"))
+    read = host_facts.read_kernel_log(module, host_facts.HostReader("/"), None, ["dmesg", "journal"])
+    assert read.source == "journal"
+    module = stand_in_tools(tmp_path, dmesg='echo "[    0.000000] Linux version 6.4.0"')
+    assert host_facts.read_kernel_log(module, host_facts.HostReader("/"), None, ["dmesg", "journal"]).source == "dmesg"
+    module = stand_in_tools(tmp_path, dmesg='echo "[ 9.1] ccp 0000:42:00.1: SEV API:1.55 build:8"')
+    assert host_facts.read_kernel_log(module, host_facts.HostReader("/"), None, ["dmesg", "journal"]).source == "dmesg"
+
+
+def test_live_log_all_sources_fail(tmp_path, monkeypatch):
+    module = stand_in_tools(tmp_path, dmesg='echo "Operation not permitted" >&2; exit 1',
+                            journalctl='echo "Operation not permitted" >&2; exit 1')
+    monkeypatch.setattr(live_kernel_log, "BOOT_MSG", str(tmp_path / "boot.msg"))
+    read = host_facts.read_kernel_log(module, host_facts.HostReader("/"), None, ["dmesg", "journal", "boot.msg"])
+    assert read.parsed is None and read.source is None
+    assert read.error == ("dmesg: Operation not permitted; journal: Operation not permitted; "
+                          "boot.msg: %s does not exist" % (tmp_path / "boot.msg"))
 
 
 def test_bad_cmdline_option_argument(run, milan):
@@ -218,6 +270,9 @@ def test_bad_cmdline_option_argument(run, milan):
 
 
 def test_os_and_container_from_the_tree(run, milan):
+    facts = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]
+    assert facts["os"] == {"id": "opensuse-leap", "name": "openSUSE Leap", "version": "15.7", "family": "Suse"}
+    (milan / "etc/os-release").unlink()
     facts = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]
     assert facts["os"] == {"id": None, "name": None, "version": None, "family": None}
     assert facts["container"] == {"detected": False, "type": None}
@@ -238,3 +293,98 @@ def test_os_and_container_from_the_tree(run, milan):
     facts = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]
     assert facts["os"]["id"] == "opensuse-leap" and facts["os"]["family"] == "Suse"
     assert facts["container"] == {"detected": True, "type": "systemd-nspawn"}
+
+
+# -- bad inputs: every one is read without blocking, and what could not be read is said.
+
+def make_fifo(path):
+    path.unlink()
+    os.mkfifo(str(path))
+
+
+def make_directory(path):
+    path.unlink()
+    path.mkdir()
+
+
+@pytest.mark.parametrize("relative, make, reason", [
+    ("proc/cpuinfo", make_fifo, "is a named pipe (FIFO), not a regular file; it is not read"),
+    ("proc/cmdline", make_fifo, "is a named pipe (FIFO), not a regular file; it is not read"),
+    ("etc/default/grub", make_directory, "is a directory, not a regular file; it is not read"),
+    # Stand-in for a permission error (tests run as root, who reads any file).
+    ("sys/module/kvm_amd/parameters/sev_snp", make_directory,
+     "is a directory, not a regular file; it is not read"),
+    ("sys/kernel/iommu_groups/0/type", make_fifo, "is a named pipe (FIFO), not a regular file; it is not read"),
+    ("etc/modules-load.d/msr.conf", make_fifo, "is a named pipe (FIFO), not a regular file; it is not read"),
+])
+def test_files_that_exist_but_cannot_be_read_are_listed(run, milan, relative, make, reason):
+    make(milan / relative)
+    run({"root": str(milan)})
+    assert run.snapshot["unreadable"] == [relative]
+    assert run.snapshot["unreadable_reasons"] == {relative: reason}
+
+
+def test_unreadable_values_are_none_in_the_snapshot(run, milan):
+    make_fifo(milan / "proc/cpuinfo")
+    make_directory(milan / "sys/module/kvm_amd/parameters/sev_snp")
+    run({"root": str(milan)})
+    assert run.snapshot["cpuinfo"] is None
+    assert run.snapshot["kvm_amd_parameters"] == {"sev": "Y\n", "sev_es": "Y\n", "sev_snp": None}
+    assert run.snapshot["unreadable"] == ["proc/cpuinfo", "sys/module/kvm_amd/parameters/sev_snp"]
+
+
+def test_absent_files_are_not_unreadable(run, milan):
+    (milan / "sys/module/kvm_amd/parameters/sev_snp").unlink()
+    (milan / "proc/cmdline").unlink()
+    run({"root": str(milan)})
+    assert run.snapshot["unreadable"] == []
+    assert run.snapshot["kvm_amd_parameters"]["sev_snp"] is None
+
+
+def test_saved_log_below_root_that_cannot_be_read_falls_back_and_is_listed(run, milan):
+    make_fifo(milan / "var/log/dmesg")
+    (milan / "var/log/boot.msg").write_text("[    0.000000] Linux version 6.4.0\n")
+    facts = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]
+    assert facts["kernel_log"]["source"] == "boot.msg"
+    assert run.snapshot["unreadable"] == ["var/log/dmesg"]
+    make_directory(milan / "var/log/boot.msg")
+    run({"root": str(milan)})
+    assert run.snapshot["kernel_log_source"] is None
+    assert run.snapshot["kernel_log_error"] == ("no readable var/log/dmesg or var/log/boot.msg below root %s"
+                                                % milan)
+    assert run.snapshot["unreadable"] == ["var/log/boot.msg", "var/log/dmesg"]
+
+
+def write_big_log(path, size, tail):
+    """A log of ``size`` bytes of unrelated lines, then ``tail``."""
+    noise = b"[ 1234.567890] eth0: renamed from veth1234abcd, link is up at 100 Mbps, noise\n"
+    block = noise * (1024 * 1024 // len(noise))
+    with open(str(path), "wb") as handle:
+        written = 0
+        while written < size:
+            handle.write(block)
+            written += len(block)
+        handle.write(tail)
+
+
+@pytest.mark.slow
+def test_a_failure_after_64_mib_is_found(run, milan):
+    # The old reader stopped at 64 MiB and called this host ready.
+    log = milan / "big.log"
+    dmesg = open(str(milan / "var/log/dmesg"), "rb").read()
+    write_big_log(log, 65 * 1024 * 1024, dmesg + b"[99999.1] ccp 0000:46:00.1: SEV-SNP: failed to INIT rc -5, "
+                                               b"error 0x3\n")
+    facts = run({"root": str(milan), "kernel_log": str(log)})[0]["ansible_facts"]["sev_snp"]
+    assert "snp_init_failed" in [p["id"] for p in facts["problems"]]
+    assert facts["ready"] is False
+    assert run.snapshot["kernel_log_incomplete"] is None
+
+
+def test_a_log_beyond_the_limit_says_what_was_not_read(run, milan, monkeypatch):
+    monkeypatch.setattr(host_files, "LOG_LIMIT", 1024 * 1024)
+    log = milan / "big.log"
+    write_big_log(log, 2 * 1024 * 1024, b"")
+    run({"root": str(milan), "kernel_log": str(log)})
+    assert run.snapshot["kernel_log_incomplete"] == (
+        "%s is larger than 1 MiB; lines after the first 1 MiB were not read" % log)
+    assert run.snapshot["kernel_log_source"] == "file"
