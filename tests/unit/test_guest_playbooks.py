@@ -17,6 +17,9 @@ import pytest
 
 from conftest import _BASE, _ROOT
 
+# Each test is a playbook run (seconds); the mutation run skips them.
+pytestmark = pytest.mark.slow
+
 FIXTURES = os.path.join(_ROOT, "tests", "fixtures", "guest")
 PLAIN_LOG = os.path.join(FIXTURES, "plain-kvm-guest.log")
 SNP_LOG = os.path.join(FIXTURES, "snp-kernel-6-double-space.log")
