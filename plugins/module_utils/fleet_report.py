@@ -851,9 +851,14 @@ def _host_list(hosts, max_hosts):
 
 
 def console_by_problem(report, max_hosts=CONSOLE_MAX_HOSTS):
-    """Lines for the play's output: one block per problem id with its hosts, message and fix."""
+    """Lines for the play's output: one block per problem id with its hosts, message and fix.
+
+    Blocks are separated by an empty line.
+    """
     lines = []
     for group in report.get("by_problem") or []:
+        if lines:
+            lines.append("")
         lines.append("%s (%s) on %s: %s" % (group["id"], group["severity"], _hosts_count(group["count"]),
                                            _host_list(group["hosts"], max_hosts)))
         several = len(group["variants"]) > 1

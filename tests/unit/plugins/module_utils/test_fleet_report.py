@@ -649,9 +649,10 @@ def test_console_names_at_most_the_limit_of_hosts():
 
 
 def test_console_variants_each_with_hosts_and_fix():
-    results = {"a": _facts_with(("x", "error", "one")), "b": _facts_with(("x", "error", "two"))}
+    results = {"a": _facts_with(("x", "error", "one")), "b": _facts_with(("x", "error", "two"), ("y", "info", "i"))}
     assert fr.console_by_problem(fr.build_report(["a", "b"], results)) == [
-        "x (error) on 2 hosts: a, b", "  a: one", "    fix: fix x", "  b: two", "    fix: fix x"]
+        "x (error) on 2 hosts: a, b", "  a: one", "    fix: fix x", "  b: two", "    fix: fix x",
+        "", "y (info) on 1 host: b", "  i", "  fix: fix y"]
 
 
 def test_ten_thousand_hosts():
