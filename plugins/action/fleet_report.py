@@ -280,6 +280,6 @@ class ActionModule(ActionBase):
             "not_checked": dict((inventory_names.get(row["host"], row["host"]), row["error"])
                                 for row in report["hosts"] if row["error"]),
             "msg": "%s; report %s: %s%s" % (summary_line(summary), state, run_dir,
-                                           (". " + scope) if scope else ""),
+                                            (". " + scope) if scope else ""),
         })
         return result

@@ -860,7 +860,7 @@ def console_by_problem(report, max_hosts=CONSOLE_MAX_HOSTS):
         if lines:
             lines.append("")
         lines.append("%s (%s) on %s: %s" % (group["id"], group["severity"], _hosts_count(group["count"]),
-                                           _host_list(group["hosts"], max_hosts)))
+                                            _host_list(group["hosts"], max_hosts)))
         several = len(group["variants"]) > 1
         for variant in group["variants"]:
             prefix = "    " if several else "  "
