@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import datetime
 import os
-import tempfile
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.coco.sev_snp.plugins.module_utils.atomic_file import atomic_write
 from ansible_collections.coco.sev_snp.plugins.module_utils.fleet_report import (
     build_report,
     clean_text,
@@ -83,25 +83,8 @@ def _read(path):
 
 
 def write_file_atomically(path, content):
-    """Readers never see a half-written file: write beside it, flush, then rename over it.
-
-    The one place that writes report files (to be swapped for a shared atomic writer).
-    """
-    directory = os.path.dirname(path)
-    handle, temp_path = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(content)
-            stream.flush()
-            os.fsync(stream.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp_path, 0o666 & ~umask)
-        os.replace(temp_path, path)
-    except BaseException:
-        if os.path.exists(temp_path):
-            os.unlink(temp_path)
-        raise
+    """The one place that writes report files: readers see the old file or the new one, never a mix."""
+    atomic_write(path, content.encode("utf-8"))
 
 
 def _run_names(directory):
