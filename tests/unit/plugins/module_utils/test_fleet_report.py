@@ -655,6 +655,7 @@ def test_console_variants_each_with_hosts_and_fix():
         "", "y (info) on 1 host: b", "  i", "  fix: fix y"]
 
 
+@pytest.mark.slow
 def test_ten_thousand_hosts():
     """Building and rendering stay linear: a quadratic step would take minutes here."""
     results = {}
