@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 from unittest.mock import MagicMock
 
 import pytest
@@ -33,16 +32,8 @@ from module_exits import ExitJson, FailJson, patch_module_exits
 ROOTS = os.path.join(os.path.dirname(__file__), "..", "fixtures", "host", "roots")
 
 
-@pytest.fixture(autouse=True)
-def no_hang():
-    """A blocking read fails the test instead of hanging the run."""
-    def expired(*_args):
-        raise AssertionError("blocked")
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(30)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
+# A read that blocks fails the test (conftest.no_hang) instead of hanging the run.
+pytestmark = pytest.mark.usefixtures("no_hang")
 
 
 @pytest.fixture

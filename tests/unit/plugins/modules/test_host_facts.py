@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 
 import pytest
 
@@ -23,16 +22,8 @@ ROOTS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "h
 LOGS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "host", "logs")
 
 
-@pytest.fixture(autouse=True)
-def no_hang():
-    """A read that blocks fails the test after 30 s instead of hanging the run."""
-    def expired(*_args):
-        raise AssertionError("host_facts blocked")
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(30)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
+# A read that blocks fails the test (conftest.no_hang) instead of hanging the run.
+pytestmark = pytest.mark.usefixtures("no_hang")
 
 
 @pytest.fixture
