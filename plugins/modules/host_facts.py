@@ -554,7 +554,7 @@ def cmdline_options(module):
     if params["required_cmdline"] is not None or params["forbidden_cmdline"] is not None:
         module.deprecate("required_cmdline and forbidden_cmdline are replaced by cmdline_options (dicts with "
                          "name, value, state and match, as coco.sev_snp.kernel_cmdline takes them)",
-                         version="2.0.0", collection_name="coco.sev_snp")
+                         version="1.0.0", collection_name="coco.sev_snp")
         bad = [o for o in (params["required_cmdline"] or []) + (params["forbidden_cmdline"] or [])
                if not o or any(c.isspace() for c in o)]
         if bad:
