@@ -352,8 +352,8 @@ def test_a_failure_after_64_mib_is_found(run, milan):
     # The old reader stopped at 64 MiB and called this host ready.
     log = milan / "big.log"
     dmesg = open(str(milan / "var/log/dmesg"), "rb").read()
-    write_big_log(log, 65 * 1024 * 1024, dmesg + b"[99999.1] ccp 0000:46:00.1: SEV-SNP: failed to INIT rc -5, "
-                                               b"error 0x3\n")
+    failure = b"[99999.1] ccp 0000:46:00.1: SEV-SNP: failed to INIT rc -5, error 0x3\n"
+    write_big_log(log, 65 * 1024 * 1024, dmesg + failure)
     facts = run({"root": str(milan), "kernel_log": str(log)})[0]["ansible_facts"]["sev_snp"]
     assert "snp_init_failed" in [p["id"] for p in facts["problems"]]
     assert facts["ready"] is False
