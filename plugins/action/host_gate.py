@@ -9,60 +9,61 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.coco.sev_snp.plugins.module_utils.host_model import decide
+from ansible_collections.coco.sev_snp.plugins.module_utils.problems import problem_lines
 from ansible_collections.coco.sev_snp.plugins.module_utils.snp_version import (
     SnpVersionError,
-    compare_versions,
+    checked_minimum_api,
+    checked_minimum_build,
+    parse_version,
 )
 
+# raw, not str/int: a YAML float 1.50 must reach the check as a float (and be refused), not
+# be turned into the string "1.5" on the way.
 ARGUMENT_SPEC = dict(
-    min_snp_api=dict(type="str"),
-    min_snp_build=dict(type="int"),
+    min_snp_api=dict(type="raw"),
+    min_snp_build=dict(type="raw"),
     ignore=dict(type="list", elements="str", default=[]),
     facts=dict(type="dict"),
+    arguments_only=dict(type="bool", default=False),
 )
 
-GATE_PROBLEMS = ("snp_firmware_below_minimum", "snp_not_confirmed")
+
+def checked_minimums(args):
+    """(min_snp_api, min_snp_build) checked; AnsibleActionFail naming the fix otherwise."""
+    try:
+        return (checked_minimum_api(args.get("min_snp_api")),
+                checked_minimum_build(args.get("min_snp_build")))
+    except SnpVersionError as exc:
+        raise AnsibleActionFail("coco.sev_snp.host_gate: %s" % exc)
 
 
-def gate_problems(facts, min_snp_api=None, min_snp_build=None):
-    """Problems that block the host: error-severity facts problems plus the gate's own checks."""
-    blocking = [p for p in facts.get("problems") or [] if p.get("severity") == "error"]
-    firmware = facts.get("firmware") or {}
-    snp_api, snp_build = firmware.get("snp_api"), firmware.get("snp_build")
-    if min_snp_api is not None or min_snp_build is not None:
-        wanted = (min_snp_api or "") + (" build %s" % min_snp_build if min_snp_build is not None else "")
-        too_old = None
-        if snp_api is None:
-            too_old = "the host reports no SEV-SNP firmware version"
-        else:
-            order = compare_versions(snp_api, min_snp_api) if min_snp_api is not None else 0
-            if order < 0:
-                too_old = "SEV-SNP firmware %s build %s is older than %s" % (snp_api, snp_build, wanted.strip())
-            elif order == 0 and min_snp_build is not None and (snp_build is None or snp_build < min_snp_build):
-                too_old = "SEV-SNP firmware %s build %s is older than %s" % (snp_api, snp_build, wanted.strip())
-        if too_old:
-            blocking.append({
-                "id": "snp_firmware_below_minimum", "severity": "error", "message": too_old + ".",
-                "fix": "Update the SEV firmware (/lib/firmware/amd/%s, then reboot) or the BIOS to a release "
-                       "that carries SEV-SNP firmware %s or newer." % (
-                           (facts.get("cpu") or {}).get("firmware_file") or "amd_sev_fam19h_model0xh.sbin",
-                           wanted.strip()),
-            })
-    kvm = facts.get("kvm") or {}
-    confirmed = bool(snp_api and (facts.get("psp") or {}).get("snp_initialized", True)) or kvm.get("sev_snp") is True
-    if not confirmed:
-        blocking.append({
-            "id": "snp_not_confirmed", "severity": "error",
-            "message": "Nothing shows SEV-SNP running: no 'SEV-SNP API' line in the kernel log and kvm_amd "
-                       "does not report sev_snp=Y.",
-            "fix": "Fix the other problems listed for this host, or read the kernel log yourself "
-                   "(`dmesg | grep -i -e ccp -e sev`); run coco.sev_snp.host_facts as root.",
-        })
-    return blocking
-
-
-def format_problems(problems):
-    return ["%s: %s Fix: %s" % (p["id"], p["message"], p["fix"]) for p in problems]
+def checked_facts(facts, host):
+    """The sev_snp fact, or AnsibleActionFail when it is missing or not shaped like one."""
+    if not isinstance(facts, dict) or "problems" not in facts:
+        raise AnsibleActionFail(
+            "coco.sev_snp.host_gate found no SEV-SNP facts for %s: run coco.sev_snp.host_facts first "
+            "(in the same play), or pass them as facts=." % host)
+    problems = facts["problems"]
+    if not isinstance(problems, list) or not all(
+            isinstance(p, dict) and isinstance(p.get("id"), str) and p.get("severity") in ("error", "warning")
+            for p in problems):
+        raise AnsibleActionFail(
+            "coco.sev_snp.host_gate: the facts of %s are not coco.sev_snp.host_facts output (problems must be a "
+            "list of {id, severity, message, fix}); pass the sev_snp fact unchanged." % host)
+    for key in ("firmware", "kvm", "psp", "cpu"):
+        if facts.get(key) is not None and not isinstance(facts[key], dict):
+            raise AnsibleActionFail("coco.sev_snp.host_gate: facts.%s of %s must be a mapping, got %s."
+                                    % (key, host, type(facts[key]).__name__))
+    snp_api = (facts.get("firmware") or {}).get("snp_api")
+    if snp_api is not None:
+        try:
+            parse_version(snp_api)
+        except SnpVersionError:
+            raise AnsibleActionFail("coco.sev_snp.host_gate: facts.firmware.snp_api of %s is %r, not a firmware "
+                                    "version; pass the sev_snp fact of coco.sev_snp.host_facts unchanged."
+                                    % (host, snp_api))
+    return facts
 
 
 class ActionModule(ActionBase):
@@ -76,28 +77,31 @@ class ActionModule(ActionBase):
         if validation.error_messages:
             raise AnsibleActionFail("coco.sev_snp.host_gate: %s" % "; ".join(validation.error_messages))
         args = validation.validated_parameters
+        min_snp_api, min_snp_build = checked_minimums(args)
+        if args["arguments_only"]:
+            result.update(changed=False, min_snp_api=min_snp_api, min_snp_build=min_snp_build,
+                          msg="SEV-SNP gate settings are valid: minimum %s%s." % (
+                              min_snp_api or "any", " build %s" % min_snp_build if min_snp_build else ""))
+            return result
 
         facts = args.get("facts")
         if facts is None:
             facts = (task_vars.get("ansible_facts") or {}).get("sev_snp") or task_vars.get("sev_snp")
-        if not isinstance(facts, dict) or "problems" not in facts:
-            raise AnsibleActionFail(
-                "coco.sev_snp.host_gate found no SEV-SNP facts for %s: run coco.sev_snp.host_facts first "
-                "(in the same play), or pass them as facts=." % task_vars.get("inventory_hostname", "this host"))
+        facts = checked_facts(facts, task_vars.get("inventory_hostname", "this host"))
 
-        ignore = set(args["ignore"])
         try:
-            blocking = gate_problems(facts, args.get("min_snp_api"), args.get("min_snp_build"))
+            verdict = decide(facts, min_snp_api, min_snp_build, set(args["ignore"]))
         except SnpVersionError as exc:
-            raise AnsibleActionFail("coco.sev_snp.host_gate: min_snp_api: %s" % exc)
-        failing = [p for p in blocking if p["id"] not in ignore]
-        ignored = [p["id"] for p in blocking if p["id"] in ignore]
+            raise AnsibleActionFail("coco.sev_snp.host_gate: the facts of %s carry a firmware version that is not "
+                                    "one (%s); pass the sev_snp fact of coco.sev_snp.host_facts unchanged."
+                                    % (task_vars.get("inventory_hostname", "this host"), exc))
+        failing, ignored = verdict["blocking"], verdict["ignored"]
         firmware = facts.get("firmware") or {}
 
         result.update(
             changed=False,
             summary={
-                "ready": bool(facts.get("ready")) and not failing,
+                "ready": verdict["ready"],
                 "snp_api": firmware.get("snp_api"),
                 "snp_build": firmware.get("snp_build"),
                 "problems": [p.get("id") for p in facts.get("problems") or []],
@@ -106,7 +110,7 @@ class ActionModule(ActionBase):
             ignored=ignored,
         )
         if failing:
-            lines = format_problems(failing)
+            lines = problem_lines(failing)
             result["failed"] = True
             result["msg"] = "SEV-SNP not usable on %s (%d problem%s):\n%s" % (
                 task_vars.get("inventory_hostname", "this host"), len(failing), "" if len(failing) == 1 else "s",

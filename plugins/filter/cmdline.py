@@ -11,6 +11,7 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.cmdline import (
     OptionError,
     apply_options,
     format_option,
+    kernel_bool,
     options_satisfied,
     split_cmdline,
     validate_options,
@@ -38,15 +39,23 @@ def cmdline_apply(tokens, options):
 
 
 def cmdline_satisfies(tokens, options):
-    """True when a command line already complies with every option."""
+    """True when the kernel, given this command line, runs the way every option asks."""
     return _checked(options_satisfied, _tokens(tokens), options)
 
 
+def _describe(option):
+    if option["match"] == "list":
+        return "%s in %s" % (option["value"], option["name"])
+    if option["match"] == "bool":
+        return "%s %s" % (option["name"], "true" if kernel_bool(option["value"]) else "false")
+    return format_option(option["name"], option["value"])
+
+
 def cmdline_format(options):
-    """Readable summary of options, e.g. 'iommu=nopt, without iommu=pt'."""
+    """Readable summary of options, e.g. 'iommu=nopt, without iommu=pt, without off in amd_iommu'."""
     parts = []
     for option in _checked(validate_options, options):
-        text = format_option(option["name"], option["value"])
+        text = _describe(option)
         parts.append(text if option["state"] == "present" else "without " + text)
     return ", ".join(parts)
 

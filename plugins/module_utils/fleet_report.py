@@ -5,7 +5,14 @@
 
 Pure rendering: the caller hands in what each host's ``coco.sev_snp.host_facts`` task
 returned (a registered result, or ``None`` when the host never ran it) and gets back
-rows, a summary and the JSON, Markdown and HTML texts. Nothing here reads or writes files.
+rows, a summary, the problems grouped across hosts and the JSON, Markdown, HTML and
+console texts. Nothing here reads or writes files.
+
+Everything a host sends is cleaned once, when its row is built (``clean_text``): one
+line, no control or bidirectional-override characters, at most ``MAX_FIELD_CHARS``
+characters, and each field of the type its column promises. The renderers then escape
+for their format (Markdown, HTML, JSON), so no text from a host can add markup, break a
+table row or move the terminal's cursor.
 """
 
 from __future__ import annotations
@@ -30,17 +37,129 @@ STATUS_LABELS = {
     STATUS_FAILED: "failed",
 }
 
+SEVERITIES = ("error", "warning", "info")
+
 # Keys whose value changes on every run without the fleet changing.
 VOLATILE_KEYS = ("generated_at",)
 
+# Longer host texts are cut (a crashing module can print megabytes into its stderr).
+MAX_FIELD_CHARS = 1000
+# Hosts named per problem in the console; the files always name all of them.
+CONSOLE_MAX_HOSTS = 20
 
-def _text(value):
-    """A display string for a scalar that may be missing."""
+# Why a host could not be checked, as problems, so that the summary by problem lists them
+# with a fix like any other problem.
+HOST_UNREACHABLE = "host_unreachable"
+BECOME_FAILED = "become_failed"
+FACTS_MODULE_FAILED = "facts_module_failed"
+FACTS_MISSING = "facts_missing"
+
+BECOME_FIX = ("Give the become password with -K (--ask-become-pass) or set ansible_become_password "
+              "(ansible_become_pass) for the host; set ansible_become_user or ansible_become_method if "
+              "the host escalates differently; or run without privilege escalation "
+              "(-e sev_snp_become=false), which usually leaves the kernel log unreadable "
+              "(kernel_log_unavailable).")
+
+_NOT_CHECKED = {
+    HOST_UNREACHABLE: (
+        "Ansible could not connect to the host; its row says why.",
+        "Check that the host is up and that the inventory's connection settings (ansible_host, "
+        "ansible_port, ansible_user, SSH keys) reach it: `ansible HOST -m ansible.builtin.ping`."),
+    BECOME_FAILED: (
+        "Privilege escalation (become) failed, so the facts could not be read as root.",
+        BECOME_FIX),
+    FACTS_MODULE_FAILED: (
+        "The facts module failed on the host; its row says why.",
+        "Read the host's error; re-run with -l HOST -vvv for the module's whole output (a missing "
+        "Python needs ansible_python_interpreter)."),
+    FACTS_MISSING: (
+        "No facts were recorded for the host.",
+        "Re-run the check; if the host keeps leaving the play early, run it alone with -l HOST -vvv."),
+}
+
+# What sudo, su and Ansible's become plugins say when escalation is refused.
+_BECOME_FAILURE = re.compile(
+    r"a password is required|is not in the sudoers file|is not allowed to execute|"
+    r"incorrect (?:sudo |su |become )?password|missing (?:sudo |su |become )?password|"
+    r"sorry, try again|a terminal is required|no tty present|"
+    r"timeout \(\d+s\) waiting for privilege escalation prompt|su: authentication failure",
+    re.IGNORECASE)
+
+# C0/C1 controls (whitespace ones are folded into spaces before), bidirectional overrides
+# and isolates, byte-order marks and lone surrogates (which cannot even be written as UTF-8).
+_UNSAFE_CHARS = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+
+
+def _visible_escape(match):
+    code = ord(match.group(0))
+    return "\\x%02x" % code if code < 0x100 else "\\u%04x" % code
+
+
+def _raw_text(value):
+    """Any value as text: the form an operator would recognise."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, (dict, list, tuple)):
+        try:
+            return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+        except (TypeError, ValueError):
+            return str(value)
     return str(value)
+
+
+def clean_text(value, limit=MAX_FIELD_CHARS):
+    """One safe line of text from anything a host may send; ``""`` for None.
+
+    Whitespace runs (newlines included) become one space, other control and
+    bidirectional-override characters become visible escapes such as ``\\x1b``, and text
+    beyond ``limit`` characters is cut with a note of how much was left out.
+    """
+    text = _UNSAFE_CHARS.sub(_visible_escape, " ".join(_raw_text(value).split()))
+    if limit is not None and len(text) > limit:
+        text = "%s... (%d more characters)" % (text[:limit], len(text) - limit)
+    return text
+
+
+def _text_or_none(value):
+    """A text column: cleaned text, or None when the host did not say."""
+    if value is None:
+        return None
+    return clean_text(value) or None
+
+
+def _bool_or_none(value):
+    """A yes/no column: True, False, or None (unknown) for anything that is not a boolean."""
+    return value if isinstance(value, bool) else None
+
+
+def _int_or_none(value):
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _severity(value):
+    """A known severity; anything else counts as an error, so nothing is played down."""
+    text = clean_text(value).lower()
+    return text if text in SEVERITIES else "error"
+
+
+def _text(value):
+    """Display form of a value for the renderers: cleaned like a row field, never cut again."""
+    return clean_text(value, limit=None)
 
 
 def _section(facts, name):
@@ -58,7 +177,7 @@ def _stderr_reason(text):
 
 def _error_text(result):
     """The most useful one-line explanation a failed or unreachable result carries."""
-    message = " ".join(_text(result.get("msg") or result.get("reason") or "").split())
+    message = " ".join(_raw_text(result.get("msg") or result.get("reason") or "").split())
     # ansible-core 2.19 prefixes every task error; in a column of errors it is noise.
     if message.startswith("Task failed: "):
         message = message[len("Task failed: "):]
@@ -67,30 +186,44 @@ def _error_text(result):
         message = "MODULE FAILURE"
     # A module that crashed says only "MODULE FAILURE" or that its output was no JSON;
     # its stderr holds the reason.
-    reason = _stderr_reason(_text(result.get("module_stderr") or result.get("stderr") or ""))
+    reason = _stderr_reason(_raw_text(result.get("module_stderr") or result.get("stderr") or ""))
     if reason and reason not in message:
         message = "%s: %s" % (message, reason) if message else reason
-    return message or "no reason given"
+    return clean_text(message) or "no reason given"
+
+
+def become_failure(result):
+    """The line in which sudo/su refused to escalate, or None when escalation did not fail."""
+    for key in ("module_stderr", "module_stdout", "stderr", "stdout", "msg", "reason"):
+        for line in _raw_text(result.get(key)).splitlines():
+            if _BECOME_FAILURE.search(line):
+                return clean_text(line)
+    return None
 
 
 def _problems(facts):
     problems = []
-    for item in facts.get("problems") or []:
+    items = facts.get("problems")
+    for item in items if isinstance(items, list) else []:
         if not isinstance(item, dict):
-            problems.append({"id": _text(item), "severity": "error", "message": "", "fix": ""})
+            problems.append({"id": clean_text(item) or "unknown", "severity": "error", "message": "", "fix": ""})
             continue
         problems.append({
-            "id": _text(item.get("id")) or "unknown",
-            "severity": _text(item.get("severity")) or "error",
-            "message": _text(item.get("message")),
-            "fix": _text(item.get("fix")),
+            "id": clean_text(item.get("id")) or "unknown",
+            "severity": _severity(item.get("severity")),
+            "message": clean_text(item.get("message")),
+            "fix": clean_text(item.get("fix")),
         })
     return problems
 
 
-def _empty_row(host, status, error=None):
+def _empty_row(host, status, error=None, reason_id=None):
+    problems = []
+    if reason_id is not None:
+        message, fix = _NOT_CHECKED[reason_id]
+        problems.append({"id": reason_id, "severity": "error", "message": message, "fix": fix})
     return {
-        "host": _text(host),
+        "host": clean_text(host),
         "status": status,
         "ready": None,
         "generation": None,
@@ -101,10 +234,20 @@ def _empty_row(host, status, error=None):
         "msr_loaded": None,
         "msr_persistent": None,
         "reboot_required": None,
-        "problem_ids": [],
-        "problems": [],
+        "problem_ids": [problem["id"] for problem in problems],
+        "problems": problems,
         "error": error,
     }
+
+
+def _not_checked_row(host, status, result):
+    refused = become_failure(result)
+    if refused:
+        return _empty_row(host, STATUS_FAILED, "privilege escalation failed (%s). %s" % (refused, BECOME_FIX),
+                          BECOME_FAILED)
+    if status == STATUS_UNREACHABLE:
+        return _empty_row(host, status, _error_text(result), HOST_UNREACHABLE)
+    return _empty_row(host, status, _error_text(result), FACTS_MODULE_FAILED)
 
 
 def row_from_result(host, result):
@@ -115,19 +258,22 @@ def row_from_result(host, result):
     """
     if result is None:
         return _empty_row(host, STATUS_FAILED,
-                          "no result recorded: the host left the play before its facts were gathered")
+                          "no result recorded: the host left the play before its facts were gathered",
+                          FACTS_MISSING)
     if not isinstance(result, dict):
-        return _empty_row(host, STATUS_FAILED, "unexpected result of type %s" % type(result).__name__)
+        return _empty_row(host, STATUS_FAILED, "unexpected result of type %s" % type(result).__name__,
+                          FACTS_MISSING)
     if result.get("unreachable"):
-        return _empty_row(host, STATUS_UNREACHABLE, _error_text(result))
+        return _not_checked_row(host, STATUS_UNREACHABLE, result)
     if result.get("failed"):
-        return _empty_row(host, STATUS_FAILED, _error_text(result))
+        return _not_checked_row(host, STATUS_FAILED, result)
     if result.get("skipped"):
-        return _empty_row(host, STATUS_FAILED, "the facts task was skipped on this host, so nothing is known")
+        return _empty_row(host, STATUS_FAILED, "the facts task was skipped on this host, so nothing is known",
+                          FACTS_MISSING)
 
-    facts = (result.get("ansible_facts") or {}).get("sev_snp")
-    if not isinstance(facts, dict):
-        return _empty_row(host, STATUS_FAILED, "the result holds no ansible_facts.sev_snp")
+    facts = _section(_section(result, "ansible_facts"), "sev_snp")
+    if not facts:
+        return _empty_row(host, STATUS_FAILED, "the result holds no ansible_facts.sev_snp", FACTS_MISSING)
 
     cpu = _section(facts, "cpu")
     firmware = _section(facts, "firmware")
@@ -137,22 +283,34 @@ def row_from_result(host, result):
     row = _empty_row(host, STATUS_READY if ready else STATUS_NOT_READY)
     row.update({
         "ready": ready,
-        "generation": cpu.get("generation"),
-        "cpu_model": cpu.get("model_name"),
-        "snp_api": firmware.get("snp_api"),
-        "snp_build": firmware.get("snp_build"),
-        "iommu_mode": _section(facts, "iommu").get("mode"),
-        "msr_loaded": msr.get("loaded"),
-        "msr_persistent": msr.get("persistent"),
-        "reboot_required": _section(facts, "cmdline").get("reboot_required"),
+        "generation": _text_or_none(cpu.get("generation")),
+        "cpu_model": _text_or_none(cpu.get("model_name")),
+        "snp_api": _text_or_none(firmware.get("snp_api")),
+        "snp_build": _int_or_none(firmware.get("snp_build")),
+        "iommu_mode": _text_or_none(_section(facts, "iommu").get("mode")),
+        "msr_loaded": _bool_or_none(msr.get("loaded")),
+        "msr_persistent": _bool_or_none(msr.get("persistent")),
+        "reboot_required": _bool_or_none(_section(facts, "cmdline").get("reboot_required")),
         "problem_ids": [problem["id"] for problem in problems],
         "problems": problems,
     })
     return row
 
 
+_DIGITS = re.compile(r"(\d+)")
+
+
+def _name_key(name):
+    """epyc-2 before epyc-10: digit runs compare as numbers."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in _DIGITS.split(name.lower())]
+
+
+def _row_key(row):
+    return (STATUSES.index(row["status"]), _name_key(row["host"]), row["host"])
+
+
 def build_rows(hosts, results):
-    """Rows for every host in ``hosts`` (order kept), looking each up in ``results``.
+    """Rows for every host in ``hosts``, looking each up in ``results``; sorted by status, then name.
 
     A host missing from ``results`` still gets a row: nobody is silently dropped.
     """
@@ -163,6 +321,7 @@ def build_rows(hosts, results):
             continue
         seen.add(host)
         rows.append(row_from_result(host, results.get(host)))
+    rows.sort(key=_row_key)
     return rows
 
 
@@ -182,15 +341,80 @@ def summary_line(summary):
     return "%s (%d host%s)" % (" / ".join(parts), total, "" if total == 1 else "s")
 
 
-def build_report(hosts, results, generated_at=None):
-    """The whole report document: metadata, summary and rows (JSON-serialisable)."""
+def group_by_problem(rows):
+    """Each problem id once, with the hosts that have it; errors first, then the most hosts.
+
+    Hosts keep the order of ``rows``. The same id can carry different messages (the
+    message names the host's values), so each distinct message and fix is a variant with
+    its own hosts; ``message`` and ``fix`` are those of the variant with the most hosts.
+    """
+    groups = {}
+    for row in rows:
+        seen = set()
+        for problem in row["problems"]:
+            if problem["id"] in seen:
+                continue
+            seen.add(problem["id"])
+            group = groups.setdefault(problem["id"], {"id": problem["id"], "severity": "info", "hosts": [],
+                                                      "variants": {}})
+            group["hosts"].append(row["host"])
+            if SEVERITIES.index(problem["severity"]) < SEVERITIES.index(group["severity"]):
+                group["severity"] = problem["severity"]
+            variant = group["variants"].setdefault((problem["message"], problem["fix"]), {
+                "message": problem["message"], "fix": problem["fix"], "hosts": []})
+            variant["hosts"].append(row["host"])
+    out = []
+    for group in groups.values():
+        variants = sorted(group["variants"].values(), key=lambda variant: -len(variant["hosts"]))
+        out.append({
+            "id": group["id"],
+            "severity": group["severity"],
+            "count": len(group["hosts"]),
+            "hosts": group["hosts"],
+            "message": variants[0]["message"],
+            "fix": variants[0]["fix"],
+            "variants": variants,
+        })
+    out.sort(key=lambda group: (SEVERITIES.index(group["severity"]), -group["count"], group["id"]))
+    return out
+
+
+def _scope(hosts, inventory_hosts):
+    covered = set(hosts)
+    inventory = covered | set(inventory_hosts or ())
+    not_covered = len(inventory) - len(covered)
+    return {
+        "partial": not_covered > 0,
+        "hosts": len(covered),
+        "inventory_hosts": len(inventory),
+        "not_covered": not_covered,
+    }
+
+
+def scope_line(scope):
+    """What an operator must know about a run that did not cover the whole inventory, or ''."""
+    if not scope.get("partial"):
+        return ""
+    return ("Partial run: %d of %d inventory hosts (limited with -l or sev_snp_target); %d not checked "
+            "here. The last full report is kept." % (scope["hosts"], scope["inventory_hosts"],
+                                                     scope["not_covered"]))
+
+
+def build_report(hosts, results, generated_at=None, inventory_hosts=None):
+    """The whole report document: metadata, scope, summary, problems and rows (JSON-serialisable).
+
+    ``inventory_hosts`` is every host of the inventory (``groups['all']``); when some of
+    them are not in ``hosts`` the report says it covers only part of the inventory.
+    """
     rows = build_rows(hosts, results)
     if generated_at is None:
         generated_at = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
     return {
         "format": REPORT_FORMAT,
         "generated_at": generated_at,
+        "scope": _scope(hosts, inventory_hosts),
         "summary": summarize(rows),
+        "by_problem": group_by_problem(rows),
         "hosts": rows,
     }
 
@@ -202,6 +426,48 @@ def stable_view(report):
 
 def _hosts_by_status(report, *statuses):
     return [row for row in report["hosts"] if row["status"] in statuses]
+
+
+# -------------------------------------------------------------------------------- history
+
+_RUN_NAME = re.compile(r"^(\d{8}T\d{6}Z)(?:-(\d+))?(-partial)?$")
+
+
+def run_name(generated_at, partial, taken=()):
+    """Directory name of a run: its UTC time without separators (portable to any file system).
+
+    ``20261130T151157Z``, ``-partial`` for a run that did not cover the inventory, and a
+    counter when a name in ``taken`` already has that second.
+    """
+    moment = datetime.datetime.fromisoformat(generated_at).astimezone(datetime.timezone.utc)
+    base = moment.strftime("%Y%m%dT%H%M%SZ")
+    suffix = "-partial" if partial else ""
+    name, counter = base + suffix, 1
+    while name in taken:
+        counter += 1
+        name = "%s-%d%s" % (base, counter, suffix)
+    return name
+
+
+def is_run_name(name):
+    return bool(_RUN_NAME.match(name))
+
+
+def _run_key(name):
+    stamp, counter, _partial = _RUN_NAME.match(name).groups()
+    return (stamp, int(counter or 1))
+
+
+def newest_run(names, partial):
+    """The newest run name among ``names`` of the given kind (full or partial), or None."""
+    runs = [name for name in names if is_run_name(name) and name.endswith("-partial") == partial]
+    return max(runs, key=_run_key) if runs else None
+
+
+def runs_to_prune(names, keep, protect=()):
+    """Run names beyond the newest ``keep`` runs, oldest first; never one in ``protect``."""
+    runs = sorted((name for name in names if is_run_name(name)), key=_run_key, reverse=True)
+    return [name for name in reversed(runs[keep:]) if name not in protect]
 
 
 # ---------------------------------------------------------------------------------- JSON
@@ -223,12 +489,13 @@ def parse_json(text):
 
 # ------------------------------------------------------------------------------ Markdown
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
+# Characters with a meaning in Markdown (GFM: | splits table cells, ~ strikes through).
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
 
 
 def md_text(value):
     """Host-provided text made inert in Markdown (and in the HTML a renderer passes through)."""
-    return _md_escape(" ".join(_text(value).split()))
+    return _md_escape(_text(value))
 
 
 def _md_escape(text):
@@ -253,7 +520,7 @@ def _code_segments(value):
     The facts write commands in messages and fixes as `code`; keeping them as code keeps them
     readable in both renderings without trusting anything else in the text.
     """
-    text = " ".join(_text(value).split())
+    text = _text(value)
     parts = text.split("`")
     if len(parts) % 2 == 0:
         return [(False, text)]
@@ -261,8 +528,12 @@ def _code_segments(value):
 
 
 def md_prose(value):
-    """A message or fix for Markdown: `commands` stay code spans, everything else is inert text."""
-    return "".join("`%s`" % part if is_code else _md_escape(part) for is_code, part in _code_segments(value))
+    """A message or fix for Markdown: `commands` stay code spans, everything else is inert text.
+
+    A pipe inside a code span would still end a table cell in GFM, so it is escaped there too.
+    """
+    return "".join("`%s`" % part.replace("|", "\\|") if is_code else _md_escape(part)
+                   for is_code, part in _code_segments(value))
 
 
 def _firmware_text(row):
@@ -274,7 +545,7 @@ def _firmware_text(row):
 def _msr_text(row):
     if row["msr_loaded"] is None and row["msr_persistent"] is None:
         return ""
-    loaded = "loaded" if row["msr_loaded"] else "not loaded" if row["msr_loaded"] is False else "unknown"
+    loaded = "loaded" if row["msr_loaded"] is True else "not loaded" if row["msr_loaded"] is False else "unknown"
     if row["msr_persistent"] is True:
         return loaded + ", persistent"
     if row["msr_persistent"] is False:
@@ -283,7 +554,8 @@ def _msr_text(row):
 
 
 def _pending_text(row):
-    return _text(row["reboot_required"])
+    value = row["reboot_required"]
+    return "yes" if value is True else "no" if value is False else ""
 
 
 def _problems_or_error_md(row):
@@ -305,16 +577,39 @@ def markdown_table(report):
     for row in report["hosts"]:
         cells = [
             md_text(row["host"]),
-            STATUS_LABELS.get(row["status"], row["status"]),
+            md_text(STATUS_LABELS.get(row["status"], row["status"])),
             md_text(row["generation"]),
             md_text(_firmware_text(row)),
             md_text(row["iommu_mode"]),
             md_text(_msr_text(row)),
-            _pending_text(row),
+            md_text(_pending_text(row)),
             _problems_or_error_md(row),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _hosts_count(count):
+    return "%d host%s" % (count, "" if count == 1 else "s")
+
+
+def _markdown_by_problem(report):
+    lines = []
+    for group in report.get("by_problem") or []:
+        hosts = ", ".join(md_text(host) for host in group["hosts"])
+        lines.append("- **%s** (%s), %s: %s" % (md_code(group["id"]), md_text(group["severity"]),
+                                                _hosts_count(group["count"]), hosts))
+        several = len(group["variants"]) > 1
+        for variant in group["variants"]:
+            indent = "    " if several else "  "
+            message = md_prose(variant["message"]) or "no message"
+            if several:
+                lines.append("  - %s: %s" % (", ".join(md_text(host) for host in variant["hosts"]), message))
+            else:
+                lines[-1] += "  \n  " + message
+            if variant["fix"]:
+                lines[-1] += "  \n%sFix: %s" % (indent, md_prose(variant["fix"]))
+    return lines
 
 
 def render_markdown(report):
@@ -323,10 +618,15 @@ def render_markdown(report):
         "",
         "**%s**" % summary_line(report["summary"]),
         "",
-        "Generated %s." % md_text(report.get("generated_at")),
-        "",
-        markdown_table(report),
     ]
+    scope = scope_line(report.get("scope") or {})
+    if scope:
+        lines += ["**%s**" % md_text(scope), ""]
+    lines += ["Generated %s." % md_text(report.get("generated_at"))]
+    by_problem = _markdown_by_problem(report)
+    if by_problem:
+        lines += ["", "## By problem", ""] + by_problem
+    lines += ["", "## Hosts", "", markdown_table(report)]
     not_ready = _hosts_by_status(report, STATUS_NOT_READY)
     if not_ready:
         lines += ["", "## What to fix"]
@@ -344,7 +644,7 @@ def render_markdown(report):
     if broken:
         lines += ["", "## Not checked", ""]
         for row in broken:
-            lines.append("- **%s** %s: %s" % (md_text(row["host"]), STATUS_LABELS[row["status"]],
+            lines.append("- **%s** %s: %s" % (md_text(row["host"]), md_text(STATUS_LABELS[row["status"]]),
                                               md_text(row["error"])))
     return "\n".join(lines) + "\n"
 
@@ -365,6 +665,8 @@ main { max-width: 1200px; margin: 0 auto; padding: 24px 28px 48px; }
 h1 { font-size: 22px; margin: 0 0 4px; }
 h2 { font-size: 17px; margin: 32px 0 12px; }
 .meta { color: var(--off); margin: 0 0 20px; }
+.partial { border: 1px solid var(--warn); border-left-width: 4px; border-radius: 6px; padding: 8px 12px;
+  margin: 0 0 20px; color: var(--warn); font-weight: 600; }
 .cards { display: flex; flex-wrap: wrap; gap: 12px; margin-bottom: 24px; }
 .card { flex: 1 1 160px; border: 1px solid var(--line); border-radius: 10px; padding: 12px 16px;
   border-top: 4px solid var(--off); }
@@ -392,8 +694,14 @@ code { font: 12px/1.4 ui-monospace, "DejaVu Sans Mono", monospace; background: #
 .host-block h3 { font-size: 15px; margin: 12px 0 8px; }
 .problem { margin: 10px 0; padding-left: 12px; border-left: 3px solid var(--line); }
 .problem.error { border-left-color: var(--bad); } .problem.warning { border-left-color: var(--warn); }
+details.group { border: 1px solid var(--line); border-left: 4px solid var(--line); border-radius: 8px;
+  padding: 8px 14px; margin-bottom: 10px; }
+details.group.error { border-left-color: var(--bad); } details.group.warning { border-left-color: var(--warn); }
+details.group summary { cursor: pointer; }
+details.group .count { font-weight: 700; }
+.hosts { word-break: break-word; }
 .fix { margin-top: 4px; } .fix b { color: var(--ok); }
-.error-text { color: var(--bad); }
+.error-text { color: var(--bad); word-break: break-word; }
 """
 
 # No script, no fetch: even a text that escaped escaping could not load or run anything.
@@ -402,7 +710,9 @@ _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 def html_prose(value):
     """A message or fix for HTML: `commands` as <code>, all text escaped."""
-    return "".join("<code>%s</code>" % h(part) if is_code else h(part) for is_code, part in _code_segments(value))
+    # The segments are cleaned already; escaping them again through h() would strip their spaces.
+    return "".join("<code>%s</code>" % html.escape(part, quote=True) if is_code else html.escape(part, quote=True)
+                   for is_code, part in _code_segments(value))
 
 
 def _badge(status):
@@ -422,27 +732,55 @@ def _html_problem_cell(row):
     return " ".join("<code>%s</code>" % h(problem_id) for problem_id in row["problem_ids"])
 
 
-def _html_rows(report):
+def _anchors(report):
+    """Anchor of each not-ready host's block in "What to fix", by host name."""
+    return dict((row["host"], "host-%d" % index) for index, row in enumerate(report["hosts"])
+                if row["status"] == STATUS_NOT_READY)
+
+
+def _host_link(host, anchors):
+    anchor = anchors.get(host)
+    return '<a href="#%s">%s</a>' % (anchor, h(host)) if anchor else h(host)
+
+
+def _html_rows(report, anchors):
     out = []
-    for index, row in enumerate(report["hosts"]):
-        host = h(row["host"])
-        if row["status"] == STATUS_NOT_READY:
-            host = '<a href="#host-%d">%s</a>' % (index, host)
+    for row in report["hosts"]:
         out.append(
             "<tr><td class=\"host\">%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
             "<td>%s</td><td>%s</td></tr>" % (
-                host, _badge(row["status"]), _cell(row["generation"]), _cell(_firmware_text(row)),
-                _cell(row["iommu_mode"]), _cell(_msr_text(row)), _cell(_pending_text(row)),
-                _html_problem_cell(row)))
+                _host_link(row["host"], anchors), _badge(row["status"]), _cell(row["generation"]),
+                _cell(_firmware_text(row)), _cell(row["iommu_mode"]), _cell(_msr_text(row)),
+                _cell(_pending_text(row)), _html_problem_cell(row)))
     return "\n".join(out)
 
 
-def _html_details(report):
+def _html_by_problem(report, anchors):
     out = []
-    for index, row in enumerate(report["hosts"]):
+    for group in report.get("by_problem") or []:
+        severity = h(group["severity"])
+        out.append('<details class="group %s"><summary><span class="badge %s">%s</span> <code>%s</code> '
+                   '<span class="count">%s</span>%s</summary>' % (
+                       severity, severity, severity, h(group["id"]), h(_hosts_count(group["count"])),
+                       ' <span class="fix"><b>Fix:</b> %s</span>' % html_prose(group["fix"]) if group["fix"] else ""))
+        several = len(group["variants"]) > 1
+        for variant in group["variants"]:
+            out.append('<div class="problem %s"><p>%s</p>' % (severity, html_prose(variant["message"]) or "no message"))
+            if several and variant["fix"]:
+                out.append('<div class="fix"><b>Fix:</b> %s</div>' % html_prose(variant["fix"]))
+            out.append('<p class="hosts">%s: %s</p></div>' % (
+                h(_hosts_count(len(variant["hosts"]))),
+                ", ".join(_host_link(host, anchors) for host in variant["hosts"])))
+        out.append("</details>")
+    return "\n".join(out)
+
+
+def _html_details(report, anchors):
+    out = []
+    for row in report["hosts"]:
         if row["status"] != STATUS_NOT_READY:
             continue
-        out.append('<section class="host-block" id="host-%d"><h3>%s</h3>' % (index, h(row["host"])))
+        out.append('<section class="host-block" id="%s"><h3>%s</h3>' % (anchors[row["host"]], h(row["host"])))
         if not row["problems"]:
             out.append('<p class="muted">Not ready, but the facts list no problem: re-run the check.</p>')
         for problem in row["problems"]:
@@ -468,12 +806,15 @@ def _html_unchecked(report):
 
 def render_html(report):
     summary = report["summary"]
+    anchors = _anchors(report)
     cards = "\n".join(
         '<div class="card %s%s"><span class="n">%d</span>%s</div>' % (
             status, "" if summary.get(status, 0) else " zero", summary.get(status, 0), h(STATUS_LABELS[status]))
         for status in (STATUS_READY, STATUS_NOT_READY, STATUS_UNREACHABLE, STATUS_FAILED))
     header = "".join("<th>%s</th>" % h(column) for column in MARKDOWN_COLUMNS)
-    details = _html_details(report)
+    scope = scope_line(report.get("scope") or {})
+    by_problem = _html_by_problem(report, anchors)
+    details = _html_details(report, anchors)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -483,12 +824,50 @@ def render_html(report):
         "<style>%s</style></head><body><main>" % _CSS,
         "<h1>SEV-SNP fleet readiness</h1>",
         '<p class="meta">%s &middot; generated %s</p>' % (h(summary_line(summary)), h(report.get("generated_at"))),
+        '<p class="partial">%s</p>' % h(scope) if scope else "",
         '<div class="cards">%s</div>' % cards,
+    ]
+    if by_problem:
+        parts += ["<h2>By problem</h2>", by_problem]
+    parts += [
+        "<h2>Hosts</h2>",
         "<table><thead><tr>%s</tr></thead><tbody>" % header,
-        _html_rows(report),
+        _html_rows(report, anchors),
         "</tbody></table>",
     ]
     if details:
         parts += ["<h2>What to fix</h2>", details]
     parts += [_html_unchecked(report), "</main></body></html>"]
     return "\n".join(part for part in parts if part) + "\n"
+
+
+# ------------------------------------------------------------------------------- console
+
+def _host_list(hosts, max_hosts):
+    shown = ", ".join(hosts[:max_hosts])
+    if len(hosts) > max_hosts:
+        shown += ", ... and %d more (all in the report files)" % (len(hosts) - max_hosts)
+    return shown
+
+
+def console_by_problem(report, max_hosts=CONSOLE_MAX_HOSTS):
+    """Lines for the play's output: one block per problem id with its hosts, message and fix.
+
+    Blocks are separated by an empty line.
+    """
+    lines = []
+    for group in report.get("by_problem") or []:
+        if lines:
+            lines.append("")
+        lines.append("%s (%s) on %s: %s" % (group["id"], group["severity"], _hosts_count(group["count"]),
+                                            _host_list(group["hosts"], max_hosts)))
+        several = len(group["variants"]) > 1
+        for variant in group["variants"]:
+            prefix = "    " if several else "  "
+            if several:
+                lines.append("  %s: %s" % (_host_list(variant["hosts"], max_hosts), variant["message"] or "no message"))
+            else:
+                lines.append("  %s" % (variant["message"] or "no message"))
+            if variant["fix"]:
+                lines.append("%sfix: %s" % (prefix, variant["fix"]))
+    return lines

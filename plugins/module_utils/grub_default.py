@@ -40,8 +40,15 @@ _BLANKS = " \t"
 _VALUE_WHITESPACE = " \t\n"
 # Characters that need no quoting in an unquoted assignment value.
 _UNQUOTED_SAFE_RE = re.compile(r"[A-Za-z0-9_.,:/=+@%-]+\Z")
-_OPENERS = ("if", "case", "for", "while", "until", "select", "{", "(")
-_CLOSERS = ("fi", "esac", "done", "}", ")")
+# Shell operators, longest first so that "&&" is not read as two "&".
+_OPERATOR_TEXTS = (";;&", "&>>", "<<<", "<<-", "&&", "||", ";;", ";&", "|&", "&>", ">>", "<&", ">&", "<>", ">|",
+                   "<<", ";", "&", "|", "(", ")", "<", ">", "\n")
+_REDIRECTIONS = frozenset(("<", ">", ">>", "<&", ">&", "<>", ">|", "&>", "&>>", "<<<"))
+_COMMAND_ENDS = frozenset((";", "&", "&&", "||", "|", "|&", ";;", ";&", ";;&", ")", "\n"))
+_CASE_ENDS = (";;", ";&", ";;&")
+# Reserved words that only close or continue a compound command.
+_CONTINUATIONS = frozenset(("then", "elif", "else", "fi", "do", "done", "esac", "}"))
+_STOPPERS = ("exit", "return")
 
 LINUX = "GRUB_CMDLINE_LINUX"
 LINUX_DEFAULT = "GRUB_CMDLINE_LINUX_DEFAULT"
@@ -58,6 +65,7 @@ class GrubDefaultError(ValueError):
 
 Segment = namedtuple("Segment", "kind start end")
 Word = namedtuple("Word", "start end segments")
+Op = namedtuple("Op", "text start end")
 Token = namedtuple("Token", "text start end")
 EditResult = namedtuple("EditResult", "text changed before after warnings lineno")
 
@@ -123,38 +131,46 @@ class _Lexer(object):
             self.multiline_quotes.append(start)
         return end
 
-    def commands(self):
+    def tokens(self):
+        """Words and operators (Op, newlines included) of the text; comments dropped."""
         text = self.text
         length = len(text)
-        commands = []
-        words = []
+        tokens = []
         pos = 0
         while pos < length:
             char = text[pos]
             if char in _BLANKS:
-                pos += 1
-            elif char == "\n" or char in _SEPARATORS:
-                if words:
-                    commands.append(words)
-                    words = []
                 pos += 1
             elif char == "#":
                 end = text.find("\n", pos)
                 pos = length if end < 0 else end
             elif char == "\\" and text.startswith("\n", pos + 1):
                 pos += 2
-            elif char in _OPERATORS:
-                if text.startswith("<<", pos):
+            elif char in "<>" and text.startswith("(", pos + 1):
+                # Process substitution <(...) or >(...): one word, run by the shell.
+                end = self._paren_end(pos)
+                tokens.append(Word(pos, end, [Segment("cmdsub", pos, end)]))
+                pos = end
+            elif text.startswith("((", pos) and self._arithmetic_end(pos):
+                end = self._arithmetic_end(pos)
+                tokens.append(Word(pos, end, [Segment("arith", pos, end)]))
+                pos = end
+            elif char in _OPERATORS or char in _SEPARATORS or char == "\n":
+                operator = next(op for op in _OPERATOR_TEXTS if text.startswith(op, pos))
+                if operator in ("<<", "<<-"):
                     self.fail("here-documents are not supported; keep this file to plain assignments", pos)
-                words.append(Word(pos, pos + 1, [Segment("operator", pos, pos + 1)]))
-                pos += 1
+                tokens.append(Op(operator, pos, pos + len(operator)))
+                pos += len(operator)
             else:
                 word = self._word(pos)
-                words.append(word)
+                tokens.append(word)
                 pos = word.end
-        if words:
-            commands.append(words)
-        return commands
+        return tokens
+
+    def _arithmetic_end(self, start):
+        """End of ((...)) starting at start, or None when the parentheses are two subshells."""
+        end = self._nested_end(start, "(", ")", "((")
+        return end + 1 if self.text.startswith(")", end) else None
 
     def _word(self, start):
         text = self.text
@@ -318,34 +334,372 @@ def _assigned_name(text, word):
 def find_assignments(text, variable):
     """Every assignment of variable that the shell keeps, in file order (a list of Assignment).
 
-    Raises GrubDefaultError for content around the variable that the parser cannot follow.
+    Only assignments the shell certainly runs count: simple commands of plain assignments
+    (with or without ``export``) at the top level of the file. Raises GrubDefaultError, with
+    the line, for an assignment of variable anywhere else (if, case, loops, functions,
+    subshells, brace groups, ``&&``/``||`` lists, pipelines, the background, command
+    prefixes, after ``exit``/``return``), for any other command that names variable, and
+    for content around it that the parser cannot follow.
     """
     _check_variable_name(variable)
     lexer = _Lexer(text)
     found = []
-    depth = 0
-    for words in lexer.commands():
-        first = text[words[0].start:words[0].end]
-        exported = first == "export"
-        body = words[1:] if exported else words
-        plain = bool(body) and all(_assigned_name(text, word) for word in body)
-        for word in words:
-            assigned = _assigned_name(text, word)
-            if not assigned or assigned[0] != variable:
-                continue
-            _name, is_append, value_start = assigned
-            if is_append:
-                lexer.fail("%s+= (append) is not supported; write one plain %s=\"...\" assignment"
-                           % (variable, variable), word.start)
-            if not plain or depth > 0:
-                lexer.fail("%s is assigned inside a compound command or as a command prefix; the "
-                           "module only edits plain top-level assignments" % variable, word.start)
-            found.append(_parse_assignment(lexer, variable, word, value_start, exported))
-        if first in _OPENERS:
-            depth += 1
-        elif first in _CLOSERS:
-            depth = max(0, depth - 1)
+    for event in _Parser(lexer, variable).parse():
+        if event.problem:
+            lexer.fail(event.problem, event.offset)
+        word = event.word
+        _name, is_append, value_start = _assigned_name(text, word)
+        if is_append:
+            lexer.fail("%s+= (append) is not supported; write one plain %s=\"...\" assignment"
+                       % (variable, variable), word.start)
+        if event.reason:
+            lexer.fail("%s is assigned %s, so the shell may not run this assignment or may not keep its value; "
+                       "the module only edits top-level assignments that always run, such as %s=\"...\" on "
+                       "its own line" % (variable, event.reason, variable), word.start)
+        found.append(_parse_assignment(lexer, variable, word, value_start, event.exported))
     return found
+
+
+class _Event(object):
+    """An assignment of the variable (reason: why the shell may not keep it) or a problem."""
+
+    def __init__(self, offset, word=None, exported=False, reason=None, problem=None):
+        self.offset = offset
+        self.word = word
+        self.exported = exported
+        self.reason = reason
+        self.problem = problem
+
+
+class _Parser(object):
+    """Recursive descent over the shell grammar, deep enough to know which commands always run."""
+
+    def __init__(self, lexer, variable):
+        self.lexer = lexer
+        self.text = lexer.text
+        self.variable = variable
+        self.tokens = lexer.tokens()
+        self.pos = 0
+        self.events = []
+        self.stopper = None
+        boundary = r"(?<![A-Za-z0-9_])%s(?![A-Za-z0-9_])" % re.escape(variable)
+        self._mention_re = re.compile(boundary)
+        self._reference_re = re.compile(r"\$(?:\{[#!]?)?\Z")
+        self._default_assign_re = re.compile(r"\$\{%s:?=" % re.escape(variable))
+
+    # -- tokens
+
+    def peek(self, ahead=0):
+        index = self.pos + ahead
+        return self.tokens[index] if index < len(self.tokens) else None
+
+    def is_op(self, token, *texts):
+        return isinstance(token, Op) and token.text in texts
+
+    def is_word(self, token, *texts):
+        return isinstance(token, Word) and self.text[token.start:token.end] in texts
+
+    def unexpected(self, token, expected):
+        if token is None:
+            what, offset = "end of the file", len(self.text)
+        elif self.is_op(token, "\n"):
+            what, offset = "line end", token.start
+        else:
+            what, offset = repr(self.text[token.start:token.end]), token.start
+        self.lexer.fail("unexpected %s where the shell expects %s; the file is not valid shell (bash -n shows the "
+                        "error), fix it first" % (what, expected), offset)
+
+    def expect_word(self, *texts):
+        if not self.is_word(self.peek(), *texts):
+            self.unexpected(self.peek(), " or ".join(repr(text) for text in texts))
+        self.pos += 1
+
+    def expect_op(self, text):
+        if not self.is_op(self.peek(), text):
+            self.unexpected(self.peek(), repr(text))
+        self.pos += 1
+
+    def skip_newlines(self):
+        while self.is_op(self.peek(), "\n"):
+            self.pos += 1
+
+    # -- what the parse finds
+
+    def record(self, word, exported, reason):
+        if reason is None and self.stopper is not None:
+            reason = ("after line %d, whose exit or return may stop the shell before it gets here"
+                      % self.lexer.lines.of(self.stopper))
+        self.events.append(_Event(word.start, word=word, exported=exported, reason=reason))
+
+    def mark(self, first, reason):
+        for event in self.events[first:]:
+            if event.word is not None and event.reason is None:
+                event.reason = reason
+
+    def check_word(self, word, may_name=False):
+        """Problems with a word that is not an assignment of the variable."""
+        raw = self.text[word.start:word.end]
+        default = self._default_assign_re.search(raw)
+        if default:
+            self.events.append(_Event(word.start + default.start(), problem=(
+                "%s is assigned through ${%s:=...} or ${%s=...}; the module cannot tell which value the shell "
+                "keeps, write a plain assignment instead" % (self.variable, self.variable, self.variable))))
+            return
+        if may_name:
+            return
+        for mention in self._mention_re.finditer(raw):
+            if not self._reference_re.search(raw[max(0, mention.start() - 3):mention.start()]):
+                self.events.append(_Event(word.start + mention.start(), problem=(
+                    "a command names %s (unset, read, declare, eval... can change it); the module cannot tell "
+                    "which value the shell keeps, remove that command or edit the file by hand" % self.variable)))
+                return
+
+    # -- grammar
+
+    def parse(self):
+        self.compound_list(None, (), ())
+        if self.peek() is not None:
+            self.unexpected(self.peek(), "a command")
+        return self.events
+
+    def compound_list(self, reason, end_words, end_ops):
+        while True:
+            while self.is_op(self.peek(), "\n", ";"):
+                self.pos += 1
+            token = self.peek()
+            if token is None or self.is_word(token, *end_words) or self.is_op(token, *end_ops):
+                return
+            first = len(self.events)
+            self.and_or(reason)
+            token = self.peek()
+            if self.is_op(token, "&"):
+                self.mark(first, "in a command run in the background (&), in a subshell")
+                self.pos += 1
+            elif self.is_op(token, ";", "\n"):
+                self.pos += 1
+            elif not (token is None or self.is_word(token, *end_words) or self.is_op(token, *end_ops)):
+                self.unexpected(token, "';' or a line end")
+
+    def and_or(self, reason):
+        first = len(self.events)
+        self.pipeline(reason)
+        if self.is_op(self.peek(), "&&", "||"):
+            while self.is_op(self.peek(), "&&", "||"):
+                self.pos += 1
+                self.skip_newlines()
+                self.pipeline(reason)
+            self.mark(first, "in a && / || list")
+
+    def pipeline(self, reason):
+        first = len(self.events)
+        prefixed = False
+        while self.is_word(self.peek(), "!", "time"):
+            prefixed = True
+            self.pos += 1
+        self.command(reason)
+        if self.is_op(self.peek(), "|", "|&"):
+            while self.is_op(self.peek(), "|", "|&"):
+                self.pos += 1
+                self.skip_newlines()
+                self.command(reason)
+            self.mark(first, "in a pipeline (|), whose commands run in subshells")
+        elif prefixed:
+            self.mark(first, "after ! or time")
+
+    def command(self, reason):
+        token = self.peek()
+        if self.is_op(token, "("):
+            self.pos += 1
+            self.compound_list(reason or "inside a ( ) subshell", (), (")",))
+            self.expect_op(")")
+        elif isinstance(token, Word):
+            handler = {
+                "{": self.brace_group, "if": self.if_clause, "while": self.while_clause,
+                "until": self.while_clause, "for": self.for_clause, "select": self.for_clause,
+                "case": self.case_clause, "function": self.function, "[[": self.conditional,
+            }.get(self.text[token.start:token.end])
+            if handler is None:
+                if self.is_word(token, *_CONTINUATIONS):
+                    self.unexpected(token, "a command")
+                self.simple_command(reason)
+                return
+            self.pos += 1
+            handler(reason)
+        else:
+            self.unexpected(token, "a command")
+        self.redirections()
+
+    def redirections(self):
+        while isinstance(self.peek(), Op) and self.peek().text in _REDIRECTIONS:
+            self.pos += 1
+            target = self.peek()
+            if not isinstance(target, Word):
+                self.unexpected(target, "a file name")
+            self.check_word(target)
+            self.pos += 1
+
+    def brace_group(self, reason):
+        self.compound_list(reason or "inside a { } group", ("}",), ())
+        self.expect_word("}")
+
+    def if_clause(self, reason):
+        reason = reason or "inside an if"
+        self.compound_list(reason, ("then",), ())
+        self.expect_word("then")
+        self.compound_list(reason, ("elif", "else", "fi"), ())
+        while self.is_word(self.peek(), "elif"):
+            self.pos += 1
+            self.compound_list(reason, ("then",), ())
+            self.expect_word("then")
+            self.compound_list(reason, ("elif", "else", "fi"), ())
+        if self.is_word(self.peek(), "else"):
+            self.pos += 1
+            self.compound_list(reason, ("fi",), ())
+        self.expect_word("fi")
+
+    def while_clause(self, reason):
+        reason = reason or "inside a while or until loop"
+        self.compound_list(reason, ("do",), ())
+        self.do_group(reason)
+
+    def do_group(self, reason):
+        if self.is_word(self.peek(), "{"):
+            self.pos += 1
+            self.brace_group(reason)
+            return
+        self.expect_word("do")
+        self.compound_list(reason, ("done",), ())
+        self.expect_word("done")
+
+    def for_clause(self, reason):
+        reason = reason or "inside a for or select loop"
+        name = self.peek()
+        if not isinstance(name, Word):
+            self.unexpected(name, "a variable name")
+        self.check_word(name)
+        self.pos += 1
+        self.skip_newlines()
+        if self.is_word(self.peek(), "in"):
+            self.pos += 1
+            while isinstance(self.peek(), Word):
+                self.check_word(self.peek())
+                self.pos += 1
+            if not self.is_op(self.peek(), ";", "\n"):
+                self.unexpected(self.peek(), "';' or a line end")
+        if self.is_op(self.peek(), ";"):
+            self.pos += 1
+        self.skip_newlines()
+        self.do_group(reason)
+
+    def case_clause(self, reason):
+        reason = reason or "inside a case"
+        subject = self.peek()
+        if not isinstance(subject, Word):
+            self.unexpected(subject, "a word to match")
+        self.check_word(subject)
+        self.pos += 1
+        self.skip_newlines()
+        self.expect_word("in")
+        while True:
+            self.skip_newlines()
+            if self.is_word(self.peek(), "esac"):
+                self.pos += 1
+                return
+            if self.is_op(self.peek(), "("):
+                self.pos += 1
+            while True:
+                pattern = self.peek()
+                if not isinstance(pattern, Word):
+                    self.unexpected(pattern, "a case pattern")
+                self.check_word(pattern)
+                self.pos += 1
+                if not self.is_op(self.peek(), "|"):
+                    break
+                self.pos += 1
+            self.expect_op(")")
+            self.compound_list(reason, ("esac",), _CASE_ENDS)
+            if self.is_op(self.peek(), *_CASE_ENDS):
+                self.pos += 1
+
+    def function(self, reason):
+        name = self.peek()
+        if not isinstance(name, Word):
+            self.unexpected(name, "a function name")
+        self.check_word(name)
+        self.pos += 1
+        if self.is_op(self.peek(), "(") and self.is_op(self.peek(1), ")"):
+            self.pos += 2
+        self.function_body(reason)
+
+    def function_body(self, reason):
+        self.skip_newlines()
+        self.command(reason or "inside a function, which runs only when it is called")
+
+    def conditional(self, _reason):
+        while not self.is_word(self.peek(), "]]"):
+            token = self.peek()
+            if token is None:
+                self.unexpected(token, "']]'")
+            if isinstance(token, Word):
+                self.check_word(token)
+            self.pos += 1
+        self.pos += 1
+
+    def simple_command(self, reason):
+        words = []
+        redirected = False
+        while True:
+            token = self.peek()
+            if token is None or (isinstance(token, Op) and token.text in _COMMAND_ENDS):
+                break
+            if isinstance(token, Op) and token.text in _REDIRECTIONS:
+                self.redirections()
+                redirected = True
+                continue
+            if self.is_op(token, "("):
+                if len(words) == 1 and self.is_op(self.peek(1), ")") and not _assigned_name(self.text, words[0]):
+                    self.check_word(words[0])
+                    self.pos += 2
+                    self.function_body(reason)
+                    return
+                self.unexpected(token, "a command argument")
+            nxt = self.peek(1)
+            if (self.text[token.start:token.end].isdigit() and isinstance(nxt, Op) and nxt.text in _REDIRECTIONS
+                    and nxt.start == token.end):
+                # A file descriptor number such as the 2 of 2>/dev/null belongs to the redirection.
+                self.pos += 1
+                continue
+            words.append(token)
+            self.pos += 1
+        self.classify(words, redirected, reason)
+
+    def classify(self, words, redirected, reason):
+        text = self.text
+        count = 0
+        while count < len(words) and _assigned_name(text, words[count]):
+            count += 1
+        prefix, command = words[:count], words[count:]
+        name = text[command[0].start:command[0].end] if command else None
+        if name in _STOPPERS and self.stopper is None:
+            self.stopper = command[0].start
+        if command:
+            prefix_reason = "as a prefix of the command %r, which sets it for that command only" % name
+        else:
+            prefix_reason = "on a line with a redirection" if redirected else None
+        for word in prefix:
+            if _assigned_name(text, word)[0] == self.variable:
+                self.record(word, False, reason or prefix_reason)
+            else:
+                self.check_word(word, may_name=True)
+        for word in command[1:] if name == "export" else command:
+            assigned = _assigned_name(text, word)
+            if assigned and assigned[0] == self.variable:
+                exported = name == "export"
+                self.record(word, exported, reason or (prefix_reason if exported and redirected else None)
+                            or ("as an argument of %r" % name if not exported else None))
+            else:
+                # "export VAR" only marks it for the environment.
+                self.check_word(word, may_name=bool(assigned) or (name == "export" and text[word.start:word.end] == self.variable))
 
 
 def _parse_assignment(lexer, variable, word, value_start, exported):
@@ -360,7 +714,7 @@ def _parse_assignment(lexer, variable, word, value_start, exported):
         lexer.fail("the value of %s contains a carriage return (Windows line endings?); the shell keeps it "
                    "as part of the value, convert the file to Unix line endings" % variable, carriage_return)
     for segment in segments:
-        if segment.kind == "cmdsub" or (segment.kind == "dq" and _has_command_substitution(text, segment)):
+        if segment.kind == "cmdsub" or (segment.kind in ("dq", "expand") and _has_command_substitution(text, segment)):
             lexer.fail("the value of %s uses command substitution; the module cannot know its tokens"
                        % variable, segment.start)
     if not segments:

@@ -11,29 +11,33 @@ filesystem, so the same decision can be tested on hand-written samples.
 from __future__ import annotations
 
 from ansible_collections.coco.sev_snp.plugins.module_utils.cmdline import (
-    has_flag,
-    has_option,
+    kernel_bool,
     normalize_name,
     token_name,
     token_value,
+    unsatisfied_options,
 )
 from ansible_collections.coco.sev_snp.plugins.module_utils.kernel_log import (
     has_sev_evidence,
     parse_kernel_log,
 )
 from ansible_collections.coco.sev_snp.plugins.module_utils.os_identity import container_type, os_identity
+from ansible_collections.coco.sev_snp.plugins.module_utils.problems import (
+    ERROR,
+    WARNING,
+    blocking,
+    ordered_unique,
+    problem,
+)
+from ansible_collections.coco.sev_snp.plugins.module_utils.snp_cmdline import default_options, describe
 from ansible_collections.coco.sev_snp.plugins.module_utils.snp_version import compare_versions
 
 HOST_ROLE = "coco.sev_snp.sev_snp_host"
 ENABLE_PLAYBOOK = "coco.sev_snp.enable_host"
 
-DEFAULT_REQUIRED_CMDLINE = ("iommu=nopt",)
-DEFAULT_FORBIDDEN_CMDLINE = ("iommu=pt", "iommu.passthrough=1", "amd_iommu=off")
-
+# The first SEV firmware with SEV-SNP; the kernel refuses SNP below it. Every minimum an
+# operator gives is raised to this floor.
 SNP_MIN_API = "1.51"
-
-ERROR = "error"
-WARNING = "warning"
 
 # Stable problem ids, in the order they are reported (root causes first).
 PROBLEM_IDS = (
@@ -55,7 +59,12 @@ PROBLEM_IDS = (
     "msr_module_not_persistent",
     "iommu_nopt_not_configured",
     "reboot_pending",
+    "kernel_log_incomplete",
     "kernel_log_unavailable",
+    "host_files_unreadable",
+    # Added by decide() for an operator's minimum and when nothing shows SNP running.
+    "snp_firmware_below_minimum",
+    "snp_not_confirmed",
 )
 
 # (first model, last model, generation, SEV-SNP capable) per CPU family.
@@ -193,51 +202,44 @@ def iommu_mode(group_types, running_tokens, parsed_log):
     return "unknown"
 
 
+# What each IOMMU option item means, in the order the kernel reads them (last one wins):
+# iommu= and amd_iommu= are comma lists, iommu.passthrough= a kstrtobool boolean.
+_IOMMU_LIST_ITEMS = {
+    "iommu": {"pt": "passthrough", "nopt": "translated", "off": "disabled"},
+    "amd_iommu": {"off": "disabled"},
+}
+
+
 def _iommu_mode_from_tokens(tokens):
     mode = None
     for token in tokens or ():
         if token == "--":
             break
         name, value = normalize_name(token_name(token)), token_value(token)
-        if name == "iommu" and value == "pt":
-            mode = "passthrough"
-        elif name == "iommu" and value == "nopt":
-            mode = "translated"
-        elif name == "iommu.passthrough" and value is not None:
-            mode = "passthrough" if value.lower() in ("1", "y", "on") else "translated"
-        elif name == "amd_iommu" and value == "off":
-            mode = "disabled"
+        if name == "iommu.passthrough":
+            on = kernel_bool(value) if value is not None else None
+            if on is not None:
+                mode = "passthrough" if on else "translated"
+        elif name in _IOMMU_LIST_ITEMS and value is not None:
+            for item in value.split(","):
+                mode = _IOMMU_LIST_ITEMS[name].get(item, mode)
     return mode
 
 
-def token_present(tokens, wanted):
-    """True when the option `wanted` ('iommu=nopt' or a bare flag) is among the kernel's tokens."""
-    if not tokens:
-        return False
-    value = token_value(wanted)
-    if value is None:
-        return has_flag(tokens, token_name(wanted))
-    return has_option(tokens, token_name(wanted), value)
-
-
-def reboot_required(running, configured, required, forbidden):
-    """Tokens the configuration already asks for but the running kernel does not have."""
+def reboot_required(running, configured, options):
+    """(pending?, what): options the configuration satisfies but the running kernel does not."""
     if running is None or configured is None:
         return False, []
-    pending = []
-    for option in required:
-        if token_present(configured, option) and not token_present(running, option):
-            pending.append(option)
-    for option in forbidden:
-        if not token_present(configured, option) and token_present(running, option):
-            pending.append("no " + option)
+    live_missing = unsatisfied_options(running, options)
+    config_missing = unsatisfied_options(configured, options)
+    pending = [describe(o) for o in live_missing if o not in config_missing]
     return bool(pending), pending
 
 
 # --------------------------------------------------------------------------- problems
 
 
-def _problem(problem_id, severity, message, fix):
+def problem(problem_id, severity, message, fix):
     return {"id": problem_id, "severity": severity, "message": message, "fix": fix}
 
 
@@ -253,22 +255,26 @@ def _code(failure):
 class _Evidence(object):
     """Everything the decision looks at, gathered once."""
 
-    def __init__(self, snapshot, required, forbidden):
+    def __init__(self, snapshot, options):
         self.snapshot = snapshot
-        self.required = list(required)
-        self.forbidden = list(forbidden)
+        self.options = list(options)
+        self.unreadable = set(snapshot.get("unreadable") or ())
         self.cpu = parse_cpuinfo(snapshot.get("cpuinfo"))
         self.generation, self.snp_capable = cpu_generation(
             self.cpu["vendor"], self.cpu["family"], self.cpu["model"])
-        log_text = snapshot.get("kernel_log")
         parsed = snapshot.get("kernel_log_parsed")
-        self.log_available = log_text is not None or parsed is not None
+        log_text = snapshot.get("kernel_log")
+        self.log_available = parsed is not None or log_text is not None
         self.log = parsed if parsed is not None else parse_kernel_log(log_text or "")
+        self.log_incomplete = snapshot.get("kernel_log_incomplete")
         self.log_has_sev = has_sev_evidence(self.log)
         self.modules = loaded_modules(snapshot.get("proc_modules"))
         self.kvm_params = snapshot.get("kvm_amd_parameters")
         self.running = snapshot.get("cmdline_running")
         self.configured = snapshot.get("cmdline_configured")
+
+    def param_unreadable(self, name):
+        return "sys/module/kvm_amd/parameters/%s" % name in self.unreadable
 
     # -- derived facts
     def kvm(self):
@@ -282,6 +288,7 @@ class _Evidence(object):
         params = self.kvm_params or {}
         kvm = {"loaded": loaded}
         for name in ("sev", "sev_es", "sev_snp"):
+            # An unreadable parameter is unknown (None), never "disabled".
             kvm[name] = parse_bool_param(params.get(name)) if loaded else None
         kvm["parameters_present"] = sorted(k for k, v in params.items() if v is not None) if loaded else []
         return kvm
@@ -306,15 +313,18 @@ class _Evidence(object):
         return self.cpu["hypervisor"] is False
 
 
-def build_facts(snapshot, required_cmdline=DEFAULT_REQUIRED_CMDLINE,
-                forbidden_cmdline=DEFAULT_FORBIDDEN_CMDLINE):
-    """The `sev_snp` fact from a snapshot of host files (see host_facts for the keys)."""
-    ev = _Evidence(snapshot, required_cmdline, forbidden_cmdline)
+def build_facts(snapshot, options=None):
+    """The `sev_snp` fact from a snapshot of host files (see host_facts for the keys).
+
+    options: the kernel command line the host must boot with (cmdline option dicts);
+    default: what the sev_snp_host role configures (snp_cmdline.default_options()).
+    """
+    ev = _Evidence(snapshot, default_options() if options is None else options)
     log = ev.log
     kvm = ev.kvm()
     msr = ev.msr()
     mode = iommu_mode(snapshot.get("iommu_group_types"), ev.running, log if ev.log_available else None)
-    pending_reboot, pending_tokens = reboot_required(ev.running, ev.configured, ev.required, ev.forbidden)
+    pending_reboot, pending_tokens = reboot_required(ev.running, ev.configured, ev.options)
 
     facts = {
         "ready": False,
@@ -345,6 +355,7 @@ def build_facts(snapshot, required_cmdline=DEFAULT_REQUIRED_CMDLINE,
             "lines": log["lines"],
             "reaches_boot": log["reaches_boot"],
             "kernel_release": log["kernel_release"],
+            "complete": ev.log_available and not ev.log_incomplete,
         },
         "psp": {
             "present": bool(log["sev_devices"]) or bool(snapshot.get("dev_sev")),
@@ -357,9 +368,8 @@ def build_facts(snapshot, required_cmdline=DEFAULT_REQUIRED_CMDLINE,
         "os": os_identity(snapshot.get("os_release")),
         "container": _container(snapshot.get("container_evidence")),
     }
-    problems = _problems(ev, facts, kvm)
-    facts["problems"] = problems
-    facts["ready"] = _ready(problems, facts)
+    facts["problems"] = _problems(ev, facts, kvm)
+    facts["ready"] = decide(facts)["ready"]
     return facts
 
 
@@ -370,26 +380,68 @@ def _container(evidence):
     return {"detected": engine is not None, "type": engine}
 
 
-def _ready(problems, facts):
-    if any(p["severity"] == ERROR for p in problems):
-        return False
-    return bool(facts["firmware"]["snp_api"] and facts["psp"]["snp_initialized"]) or facts["kvm"]["sev_snp"] is True
+def snp_confirmed(facts):
+    """Something shows SEV-SNP running: kvm_amd says sev_snp=Y, or the kernel log has the
+    SEV-SNP API line and did not report SNP initialization failing."""
+    kvm = facts.get("kvm") or {}
+    if kvm.get("sev_snp") is True:
+        return True
+    firmware = facts.get("firmware") or {}
+    psp = facts.get("psp") or {}
+    return firmware.get("snp_api") is not None and psp.get("snp_initialized") is True
+
+
+def decide(facts, min_snp_api=None, min_snp_build=None, ignore=()):
+    """The one readiness decision of this collection; host_facts, host_gate, the role's gate
+    and check_host all come here.
+
+    A host is ready when no error-severity problem holds, its SEV-SNP firmware is at least
+    the floor (SNP_MIN_API) and the operator's minimum (min_snp_api, build min_snp_build),
+    and something shows SEV-SNP running. Returns {ready, blocking, ignored}: blocking is the
+    list of problems (with fixes) that stop the host, minus the ids in ``ignore``.
+    min_snp_api must already be checked (snp_version.checked_minimum_api).
+    """
+    found = blocking(facts.get("problems") or [])
+    found.extend(_minimum_problems(facts, min_snp_api, min_snp_build))
+    if not snp_confirmed(facts):
+        found.append(problem(
+            "snp_not_confirmed", ERROR,
+            "Nothing shows SEV-SNP running: no 'SEV-SNP API' line with an initialized firmware in the "
+            "kernel log, and kvm_amd does not report sev_snp=Y.",
+            "Fix the other problems listed for this host, or read the kernel log yourself "
+            "(`dmesg | grep -i -e ccp -e sev`); run coco.sev_snp.host_facts as root."))
+    found = ordered_unique(found, PROBLEM_IDS)
+    ignored = [p["id"] for p in found if p["id"] in ignore]
+    stopping = [p for p in found if p["id"] not in ignore]
+    return {"ready": not stopping, "blocking": stopping, "ignored": ignored}
+
+
+def _minimum_problems(facts, min_snp_api, min_snp_build):
+    if min_snp_api is None and min_snp_build is None:
+        return []
+    firmware = facts.get("firmware") or {}
+    snp_api, snp_build = firmware.get("snp_api"), firmware.get("snp_build")
+    wanted = " build ".join(str(part) for part in (min_snp_api or SNP_MIN_API, min_snp_build) if part is not None)
+    if snp_api is None:
+        reason = "The host reports no SEV-SNP firmware version, so it cannot be shown to meet %s." % wanted
+    else:
+        order = compare_versions(snp_api, min_snp_api) if min_snp_api is not None else 0
+        too_old = order < 0 or (order == 0 and min_snp_build is not None
+                                and (snp_build is None or snp_build < min_snp_build))
+        if not too_old:
+            return []
+        reason = "SEV-SNP firmware %s build %s is older than the required %s." % (snp_api, snp_build, wanted)
+    return [problem("snp_firmware_below_minimum", ERROR, reason,
+                    _firmware_fix((facts.get("cpu") or {}), wanted))]
 
 
 def _problems(ev, facts, kvm):
     found = []
     for check in (_check_cpu, _check_bios, _check_iommu, _check_psp, _check_firmware,
                   _check_init, _check_kvm, _check_asids, _check_guest_memfd, _check_msr, _check_cmdline,
-                  _check_kernel_log):
+                  _check_kernel_log, _check_unreadable):
         found.extend(check(ev, facts, kvm))
-    order = dict((pid, index) for index, pid in enumerate(PROBLEM_IDS))
-    seen = set()
-    unique = []
-    for problem in sorted(found, key=lambda p: order[p["id"]]):
-        if problem["id"] not in seen:
-            seen.add(problem["id"])
-            unique.append(problem)
-    return unique
+    return ordered_unique(found, PROBLEM_IDS)
 
 
 def _check_cpu(ev, facts, kvm):
@@ -398,26 +450,26 @@ def _check_cpu(ev, facts, kvm):
     if vendor is None:
         return []
     if vendor == "HygonGenuine":
-        return [_problem(
+        return [problem(
             "not_amd_epyc", ERROR,
             "Hygon CPU (HygonGenuine, family %s): Hygon implements China Secure Virtualization "
             "(CSV), not AMD SEV-SNP." % ("%xh" % cpu["family"] if cpu["family"] is not None else "unknown"),
             "This host cannot run SEV-SNP guests; take it out of the SNP host group and use AMD EPYC "
             "7003 (Milan) or newer hosts.")]
     if vendor != "AuthenticAMD":
-        return [_problem(
+        return [problem(
             "not_amd_epyc", ERROR,
             "CPU vendor is %s; SEV-SNP is an AMD EPYC feature." % vendor,
             "Take this host out of the SNP host group; SEV-SNP guests need AMD EPYC 7003 (Milan) or newer.")]
     name = cpu["model_name"]
     if name and "EPYC" not in name.upper():
-        return [_problem(
+        return [problem(
             "not_amd_epyc", ERROR,
             "'%s' is not an AMD EPYC server processor; AMD ships SEV-SNP firmware for EPYC only." % name,
             "Use an AMD EPYC 7003 (Milan) or newer host for SEV-SNP guests.")]
     if ev.snp_capable is False:
         what = ev.generation or "family %xh model %xh" % (cpu["family"], cpu["model"])
-        return [_problem(
+        return [problem(
             "cpu_generation_unsupported", ERROR,
             "%s predates SEV-SNP (first in EPYC 7003 'Milan', family 19h); it supports SEV and SEV-ES only." % what,
             "Run SEV-SNP guests on a Milan, Genoa, Bergamo/Siena or Turin host; this host can still run SEV/SEV-ES guests.")]
@@ -436,26 +488,26 @@ def _check_bios(ev, facts, kvm):
     log = ev.log
     cpu = ev.cpu
     if log["memory_encryption_disabled_by_bios"]:
-        found.append(_problem(
+        found.append(problem(
             "memory_encryption_disabled_by_bios", ERROR,
             "The kernel reports 'SEV: memory encryption not enabled by BIOS'.", _BIOS_MEMORY_FIX))
     elif (ev.is_amd_epyc() and ev.bare_metal() and ev.snp_capable
           and cpu["flags"]["sev"] is False and cpu["flags"]["sme"] is False):
-        found.append(_problem(
+        found.append(problem(
             "memory_encryption_disabled_by_bios", ERROR,
             "The CPU shows neither the 'sme' nor the 'sev' flag: memory encryption is off in the BIOS.",
             _BIOS_MEMORY_FIX))
     rmp = log["rmp"]
     if rmp["not_reserved"]:
-        found.append(_problem(
+        found.append(problem(
             "rmp_table_missing", ERROR,
             "The kernel reports 'Memory for the RMP table has not been reserved by BIOS'.", _BIOS_RMP_FIX))
     elif rmp["does_not_cover_ram"]:
-        found.append(_problem(
+        found.append(problem(
             "rmp_table_missing", ERROR,
             "The kernel reports 'Memory reserved for the RMP table does not cover full system RAM'.", _BIOS_RMP_FIX))
     elif rmp["invalid"]:
-        found.append(_problem(
+        found.append(problem(
             "rmp_table_missing", ERROR,
             "The kernel could not use the RMP table the BIOS configured.", _BIOS_RMP_FIX))
     elif (ev.is_amd_epyc() and ev.bare_metal() and ev.snp_capable and cpu["flags"]["sev"]
@@ -464,7 +516,7 @@ def _check_bios(ev, facts, kvm):
           and log["reaches_boot"] and rmp["start"] is None):
         # An SNP-capable kernel (kvm_amd has sev_snp) clears the CPU flag and prints no RMP
         # range when the BIOS left SNP off; the log reaches boot, so the line is not lost.
-        found.append(_problem(
+        found.append(problem(
             "rmp_table_missing", ERROR,
             "The CPU has 'sev' but not 'sev_snp' and the boot log shows no RMP table: "
             "SEV-SNP is off in the BIOS.", _BIOS_RMP_FIX))
@@ -481,19 +533,19 @@ def _check_iommu(ev, facts, kvm):
                        "SNP cannot be supported'.")
         else:
             message = "The IOMMU runs in %s mode; SEV-SNP needs it enabled and translating." % mode
-        found.append(_problem(
+        found.append(problem(
             "iommu_passthrough", ERROR, message,
             "Enable 'IOMMU' in the BIOS setup and boot with iommu=nopt: run the %s role (it adds iommu=nopt "
             "to GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub and removes iommu=pt, iommu.passthrough=1 "
             "and amd_iommu=off), run update-bootloader, then reboot." % HOST_ROLE))
     if log["iommu"]["snp_feature_missing"]:
-        found.append(_problem(
+        found.append(problem(
             "iommu_snp_unsupported", ERROR,
             "AMD-Vi reports 'SNP: IOMMU SNP feature not enabled, SNP cannot be supported'.",
             "Enable 'SEV-SNP Support' and 'IOMMU' in the BIOS setup (update the BIOS if it has no such "
             "option), then power the host off and on."))
     if log["iommu"]["snp_v2_page_table"]:
-        found.append(_problem(
+        found.append(problem(
             "iommu_snp_unsupported", ERROR,
             "AMD-Vi runs the v2 page table, which SNP cannot use.",
             "Remove amd_iommu=pgtbl_v2 from GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub, run "
@@ -528,31 +580,36 @@ def _check_psp(ev, facts, kvm):
         reasons.append("/dev/sev does not exist although the CPU offers SEV and kvm_amd is loaded")
     if not reasons:
         return []
-    return [_problem("psp_unavailable", ERROR, "The AMD Secure Processor is unusable: %s." % "; ".join(reasons),
-                     _PSP_FIX)]
+    return [problem("psp_unavailable", ERROR, "The AMD Secure Processor is unusable: %s." % "; ".join(reasons),
+                    _PSP_FIX)]
 
 
-def _firmware_fix(ev):
-    name = sev_firmware_file(ev.cpu["family"], ev.cpu["model"])
+def _firmware_fix(cpu, wanted=SNP_MIN_API):
+    """How to get SEV firmware `wanted` or newer; names an AMD firmware file only on AMD CPUs."""
+    if cpu.get("vendor") != "AuthenticAMD":
+        return ("SEV-SNP firmware exists only for AMD EPYC CPUs (Milan or newer); run SNP guests on such a "
+                "host.")
+    name = sev_firmware_file(cpu.get("family"), cpu.get("model"))
     if name:
         where = "/lib/firmware/amd/%s" % name
     else:
         where = ("/lib/firmware/amd/amd_sev_fam19h_model0xh.sbin (Milan; model1xh for Genoa, "
                  "modelaxh for Bergamo/Siena)")
     return ("Install AMD's SEV firmware for this CPU as %s and reboot (the ccp driver loads it at boot), "
-            "or update the BIOS to a release with SEV-SNP firmware 1.51 or newer." % where)
+            "or update the BIOS to a release with SEV-SNP firmware %s or newer." % (where, wanted))
 
 
 def _check_firmware(ev, facts, kvm):
     log = ev.log
-    sev_api = log["sev_api"]
+    sev_api, snp_api = log["sev_api"], log["snp_api"]
     old_sev = sev_api is not None and compare_versions(sev_api, SNP_MIN_API) < 0
-    if log["snp_firmware_too_old"] or (old_sev and log["snp_api"] is None):
-        version = sev_api or "below 1.51"
-        return [_problem(
+    old_snp = snp_api is not None and compare_versions(snp_api, SNP_MIN_API) < 0
+    if log["snp_firmware_too_old"] or old_snp or (old_sev and snp_api is None):
+        version = snp_api if old_snp else (sev_api or "below %s" % SNP_MIN_API)
+        return [problem(
             "snp_firmware_too_old", ERROR,
             "SEV firmware %s is older than %s, the first with SEV-SNP." % (version, SNP_MIN_API),
-            _firmware_fix(ev))]
+            _firmware_fix(ev.cpu))]
     return []
 
 
@@ -569,17 +626,17 @@ def _check_init(ev, facts, kvm):
         detail = _code(failure)
         if failure.get("command"):
             detail = "%s, %s" % (failure["command"], detail)
-        found.append(_problem(
+        found.append(problem(
             "snp_init_failed", ERROR,
             "SEV-SNP firmware initialization (SNP_INIT) failed: %s." % detail, _INIT_FIX))
     elif log["psp_timeout"] and log["snp_api"] is None and _snp_relevant_or_unknown(ev):
-        found.append(_problem(
+        found.append(problem(
             "snp_init_failed", ERROR,
             "SEV-SNP was never initialized: the PSP timed out before SNP_INIT completed.", _INIT_FIX))
     sev_failure = log["sev_init_error"]
     if sev_failure is not None:
         snp_running = log["snp_initialized"]
-        found.append(_problem(
+        found.append(problem(
             "sev_init_failed", WARNING if snp_running else ERROR,
             "Legacy SEV firmware initialization (INIT) failed: %s%s." % (
                 _code(sev_failure),
@@ -593,7 +650,7 @@ def _check_init(ev, facts, kvm):
 def _check_guest_memfd(ev, facts, kvm):
     if not ev.log["guest_memfd_missing"]:
         return []
-    return [_problem(
+    return [problem(
         "guest_memfd_missing", ERROR,
         "KVM refused an SNP launch: 'SEV-SNP requires private memory support via guest_memfd'.",
         "Boot a kernel with guest_memfd (SLES 15 SP7: the kernel-coco flavour; upstream 6.11 or later) and "
@@ -610,7 +667,7 @@ def _check_kvm(ev, facts, kvm):
     if ev.cpu["vendor"] not in (None, "AuthenticAMD"):
         return found
     if kvm["loaded"] is False:
-        found.append(_problem(
+        found.append(problem(
             "kvm_amd_not_loaded", ERROR,
             "The kvm_amd module is not loaded, so no SEV guest (of any kind) can start.",
             "Run `modprobe kvm_amd`; if it refuses, enable 'SVM Mode' in the BIOS setup. "
@@ -619,14 +676,16 @@ def _check_kvm(ev, facts, kvm):
     if not kvm["loaded"]:
         return found
     params = ev.kvm_params or {}
-    if "sev_snp" in params and params["sev_snp"] is None and params.get("sev") is not None:
-        found.append(_problem(
+    # Absent (None) only counts when it was not merely unreadable.
+    if ("sev_snp" in params and params["sev_snp"] is None and not ev.param_unreadable("sev_snp")
+            and params.get("sev") is not None):
+        found.append(problem(
             "kvm_snp_disabled", ERROR,
             "kvm_amd has no sev_snp parameter: the running kernel was built without SEV-SNP host support.",
             "Boot a kernel with SEV-SNP host support (SLES 15 SP7: the kernel-coco flavour from the "
             "Confidential Computing Module) and make it the default boot entry, then reboot."))
     elif kvm["sev_snp"] is False:
-        found.append(_problem(
+        found.append(problem(
             "kvm_snp_disabled", ERROR,
             "kvm_amd runs with sev_snp=N: SEV-SNP guests cannot be launched.",
             "Remove any 'options kvm_amd sev_snp=0' from /etc/modprobe.d and kvm_amd.sev_snp=0 from the "
@@ -636,7 +695,7 @@ def _check_kvm(ev, facts, kvm):
         snp = ev.log["asids"]["sev_snp"]
         if snp is not None and snp["state"] in ("disabled", "unusable") and ev.log["asids"]["sev_es"] is not None \
                 and ev.log["asids"]["sev_es"]["state"] == "enabled":
-            found.append(_problem(
+            found.append(problem(
                 "kvm_snp_disabled", ERROR,
                 "kvm_amd reports SEV-SNP %s." % snp["state"],
                 "Fix the problems reported with it (BIOS, IOMMU, firmware), then reboot."))
@@ -654,7 +713,7 @@ def _check_asids(ev, facts, kvm):
                          if entry["min"] is not None else "%s: %s ASIDs" % (name, entry["count"]))
     if not empty:
         return []
-    return [_problem(
+    return [problem(
         "sev_es_asids_unavailable", ERROR,
         "No ASIDs are left for SEV-ES/SEV-SNP guests: %s." % "; ".join(empty),
         "In the BIOS setup set 'SEV-ES ASID Space Limit Control' to Manual and 'SEV-ES ASID Space Limit' "
@@ -667,12 +726,12 @@ def _check_msr(ev, facts, kvm):
         return found
     msr = facts["msr"]
     if msr["loaded"] is False:
-        found.append(_problem(
+        found.append(problem(
             "msr_module_not_loaded", WARNING,
             "The msr module is not loaded; snphost and snpguest cannot read the SEV MSRs.",
             "Run `modprobe msr` (and make it persistent, see msr_module_not_persistent)."))
     if msr["persistent"] is False:
-        found.append(_problem(
+        found.append(problem(
             "msr_module_not_persistent", WARNING,
             "No modules-load.d file loads msr at boot.",
             "Run `echo msr > /etc/modules-load.d/msr.conf` (the %s role does it)." % HOST_ROLE))
@@ -684,44 +743,72 @@ def _check_cmdline(ev, facts, kvm):
     if ev.cpu["vendor"] not in (None, "AuthenticAMD") or ev.snp_capable is False:
         return found
     configured = ev.configured
-    if configured is not None:
-        missing = [o for o in ev.required if not token_present(configured, o)]
-        conflicts = [o for o in ev.forbidden if token_present(configured, o)]
-        if missing or conflicts:
-            parts = []
-            if missing:
-                parts.append("lacks %s" % " ".join(missing))
-            if conflicts:
-                parts.append("has %s" % " ".join(conflicts))
-            found.append(_problem(
+    if configured is None:
+        error = ev.snapshot.get("cmdline_configured_error")
+        if error:
+            found.append(problem(
+                "iommu_nopt_not_configured", WARNING,
+                "The boot configuration cannot be checked: %s." % error,
+                "Give the role the file that holds the kernel command line (sev_snp_host_grub_file, default "
+                "/etc/default/grub), or fix the file so that the shell and grub-mkconfig can read it."))
+    else:
+        unsatisfied = unsatisfied_options(configured, ev.options)
+        if unsatisfied:
+            missing = [describe(o) for o in unsatisfied if o.get("state", "present") == "present"]
+            conflicts = [describe(o)[3:] for o in unsatisfied if o.get("state") == "absent"]
+            parts = (["lacks %s" % ", ".join(missing)] if missing else []) + \
+                (["has %s" % ", ".join(conflicts)] if conflicts else [])
+            found.append(problem(
                 "iommu_nopt_not_configured", WARNING,
                 "The boot configuration in /etc/default/grub %s; the next boot would leave the IOMMU "
                 "unfit for SEV-SNP." % " and ".join(parts),
-                "Run the %s role (playbook %s), or add %s to GRUB_CMDLINE_LINUX_DEFAULT%s in "
-                "/etc/default/grub and run update-bootloader." % (
-                    HOST_ROLE, ENABLE_PLAYBOOK, " ".join(missing or ev.required),
-                    (" and remove %s" % " ".join(conflicts)) if conflicts else "")))
+                "Run the %s role (playbook %s), or edit GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub%s%s, "
+                "then run update-bootloader." % (
+                    HOST_ROLE, ENABLE_PLAYBOOK,
+                    (": add %s" % ", ".join(missing)) if missing else "",
+                    ("%s remove %s (from GRUB_CMDLINE_LINUX too)" % (" and" if missing else ":", ", ".join(conflicts)))
+                    if conflicts else "")))
     if facts["cmdline"]["reboot_required"]:
-        found.append(_problem(
-            "reboot_pending", WARNING,
-            "The boot configuration has changed but the running kernel predates it (%s)."
-            % ", ".join(facts["cmdline"]["pending"]),
+        # A pending reboot blocks: the host is not what the next boot will make of it.
+        found.append(problem(
+            "reboot_pending", ERROR,
+            "The boot configuration has changed but the running kernel predates it (configured, not yet "
+            "booted: %s)." % ", ".join(facts["cmdline"]["pending"]),
             "Reboot the host (run update-bootloader first if the boot loader configuration was not "
             "regenerated); the %s role reboots when sev_snp_host_reboot_ok is true." % HOST_ROLE))
     return found
 
 
+def _check_unreadable(ev, facts, kvm):
+    if not ev.unreadable:
+        return []
+    return [problem(
+        "host_files_unreadable", WARNING,
+        "Some host files could not be read, so what they tell is unknown: %s." % ", ".join(
+            "/" + path for path in sorted(ev.unreadable)),
+        "Run the check as root (become: true, which check_host does by default); these files are "
+        "regular files on a healthy host.")]
+
+
 def _check_kernel_log(ev, facts, kvm):
     error = ev.snapshot.get("kernel_log_error")
+    if ev.log_available and ev.log_incomplete:
+        # A failure may sit in what was not read: never ready on a partial log.
+        return [problem(
+            "kernel_log_incomplete", ERROR,
+            "The kernel log was not read completely: %s. A failure in the unread part would be missed, "
+            "so readiness is unknown." % ev.log_incomplete,
+            "Read the boot messages from a shorter source (`journalctl -k -b` or a saved `dmesg` passed as "
+            "kernel_log), or rotate/limit the log; then re-run the check.")]
     if not ev.log_available:
-        return [_problem(
+        return [problem(
             "kernel_log_unavailable", WARNING,
             "No kernel log could be read%s, so firmware versions and INIT results are unknown." % (
                 " (%s)" % error if error else ""),
             "Run the module as root (become: true), enable a persistent journal so `journalctl -k -b` "
             "works, or pass kernel_log with a saved `dmesg` output.")]
     if not ev.log_has_sev and not ev.log["reaches_boot"] and _snp_relevant_or_unknown(ev):
-        return [_problem(
+        return [problem(
             "kernel_log_unavailable", WARNING,
             "The kernel log (%s) has no ccp/SEV lines and does not reach back to boot: the ring buffer "
             "has probably rotated." % (ev.snapshot.get("kernel_log_source") or "unknown source"),

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 
-_VERSION = re.compile(r"^\s*(\d+)(?:\s*[.:]\s*(\d+))?(?:\s*[.:]\s*(\d+))?\s*$")
+# Nine digits at most per part: firmware numbers are bytes, and Python refuses int() of
+# strings longer than 4300 digits.
+_VERSION = re.compile(r"^\s*(\d{1,9})(?:\s*[.:]\s*(\d{1,9}))?(?:\s*[.:]\s*(\d{1,9}))?\s*$")
 
 OPERATORS = ("<", "<=", "==", "!=", ">=", ">")
 _OPERATOR_ALIASES = {
@@ -62,3 +64,42 @@ def version_satisfies(left, operator, right):
         "<": result < 0, "<=": result <= 0, "==": result == 0,
         "!=": result != 0, ">=": result >= 0, ">": result > 0,
     }[op]
+
+
+def checked_minimum_api(value, name="min_snp_api"):
+    """A firmware API minimum given by a person: None or "" (no minimum) or a string such as "1.55".
+
+    Only strings are accepted: YAML reads an unquoted 1.50 as the float 1.5 (another
+    version), and an integer hides whether a minor number was meant. Returns the string
+    stripped, or None; raises SnpVersionError with the fix otherwise.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, float):
+        raise SnpVersionError(
+            "%s is the number %r, not a version string: YAML reads an unquoted 1.50 as 1.5, a different "
+            "version. Quote it, e.g. %s: \"1.55\"." % (name, value, name))
+    if not isinstance(value, str):
+        raise SnpVersionError("%s must be a version string such as \"1.55\", got %r (%s); quote it."
+                              % (name, value, type(value).__name__))
+    try:
+        parse_version(value)
+    except SnpVersionError:
+        raise SnpVersionError("%s=%r is not a SEV firmware version; give it as \"MAJOR.MINOR\", e.g. \"1.55\"."
+                              % (name, value))
+    return value.strip()
+
+
+def checked_minimum_build(value, name="min_snp_build"):
+    """A firmware build minimum: None, "" or 0 (no minimum), or a whole number 0-999999999."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool) or isinstance(value, float):
+        raise SnpVersionError("%s must be a whole number such as 21, got %r." % (name, value))
+    if isinstance(value, str):
+        if not re.match(r"^\s*\d{1,9}\s*$", value):
+            raise SnpVersionError("%s must be a whole number such as 21, got %r." % (name, value))
+        value = int(value)
+    if not isinstance(value, int) or value < 0 or value > 999999999:
+        raise SnpVersionError("%s must be a whole number from 0 to 999999999, got %r." % (name, value))
+    return value or None

@@ -25,7 +25,9 @@ description:
     C(iommu_snp_unsupported), C(psp_unavailable), C(snp_firmware_too_old), C(snp_init_failed),
     C(sev_init_failed), C(kvm_amd_not_loaded), C(kvm_snp_disabled), C(sev_es_asids_unavailable),
     C(guest_memfd_missing), C(msr_module_not_loaded), C(msr_module_not_persistent),
-    C(iommu_nopt_not_configured), C(reboot_pending), C(kernel_log_unavailable)."
+    C(iommu_nopt_not_configured), C(reboot_pending), C(kernel_log_incomplete),
+    C(kernel_log_unavailable), C(host_files_unreadable). The gate (M(coco.sev_snp.host_gate))
+    adds C(snp_firmware_below_minimum) and C(snp_not_confirmed)."
   - Needs no C(gather_facts).
 author:
   - coco.sev_snp maintainers (@coco-collections)
@@ -52,28 +54,60 @@ options:
     elements: str
     choices: [dmesg, journal, boot.msg]
     default: [dmesg, journal, boot.msg]
+  cmdline_options:
+    description:
+      - The kernel command line the host must boot with, as M(coco.sev_snp.kernel_cmdline)
+        takes it. Options with O(cmdline_options[].state=present) missing from the boot
+        configuration, or O(cmdline_options[].state=absent) ones found in it, give
+        C(iommu_nopt_not_configured); ones the configuration satisfies but C(/proc/cmdline) does
+        not give C(reboot_pending), an error because the host is not what its next boot makes of it.
+      - Default is what the C(coco.sev_snp.sev_snp_host) role configures, from the collection's
+        one list (filter C(coco.sev_snp.snp_cmdline_options)), that is C(iommu=nopt) present; C(pt) in
+        C(iommu=), C(off) in C(iommu=) or C(amd_iommu=) and a true C(iommu.passthrough=) absent.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Kernel parameter name.
+        type: str
+        required: true
+      value:
+        description: Value; omit for a bare flag.
+        type: str
+      state:
+        description: Whether the option must be there or must not.
+        type: str
+        choices: [present, absent]
+        default: present
+      match:
+        description:
+          - How a token matches, as the kernel parses the parameter. C(exact) compares the value;
+            C(list) finds the value in a comma-separated list (C(amd_iommu=fullflush,off) has
+            C(off)); C(bool) compares kernel booleans (C(1), C(y), C(on), C(true) are one value).
+        type: str
+        choices: [exact, list, bool]
+        default: exact
   required_cmdline:
     description:
-      - Kernel options that must be in the boot configuration (C(/etc/default/grub)).
-        Missing ones give C(iommu_nopt_not_configured); ones configured but not in
-        C(/proc/cmdline) make C(cmdline.reboot_required) true.
+      - Deprecated, use O(cmdline_options). Kernel options (C(name=value) tokens) that must be in
+        the boot configuration, compared exactly.
     type: list
     elements: str
-    default: [iommu=nopt]
   forbidden_cmdline:
     description:
-      - Kernel options that must not be in the boot configuration because they put the IOMMU
-        in passthrough or turn it off.
+      - Deprecated, use O(cmdline_options). Kernel options that must not be in the boot
+        configuration, compared exactly.
     type: list
     elements: str
-    default: [iommu=pt, iommu.passthrough=1, amd_iommu=off]
+  grub_file:
+    description:
+      - The file that holds the kernel command line for the boot loader, below O(root). A
+        missing or unparsable file is reported as C(iommu_nopt_not_configured) with the reason.
+    type: path
+    default: /etc/default/grub
+extends_documentation_fragment:
+  - coco.sev_snp.read_only
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads; check mode returns the same facts.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to show.
   platform:
     support: full
     platforms: posix
@@ -124,8 +158,11 @@ ansible_facts:
       contains:
         ready:
           description:
-            - True when no error-severity problem holds and the host positively shows SEV-SNP
-              usable (the PSP reported C(SEV-SNP API) or kvm_amd runs with C(sev_snp=Y)).
+            - The verdict of the collection's one readiness decision (the same that
+              M(coco.sev_snp.host_gate) applies, here without an operator minimum), True when no
+              error-severity problem holds, the SNP firmware is at least 1.51 and the host
+              positively shows SEV-SNP running (the PSP reported C(SEV-SNP API) and SNP
+              initialized, or kvm_amd runs with C(sev_snp=Y)).
           type: bool
           sample: true
         problems:
@@ -136,7 +173,8 @@ ansible_facts:
               C(snp_firmware_too_old), C(snp_init_failed), C(sev_init_failed), C(kvm_amd_not_loaded),
               C(kvm_snp_disabled), C(sev_es_asids_unavailable), C(guest_memfd_missing),
               C(msr_module_not_loaded), C(msr_module_not_persistent), C(iommu_nopt_not_configured),
-              C(reboot_pending), C(kernel_log_unavailable)."
+              C(reboot_pending), C(kernel_log_incomplete), C(kernel_log_unavailable),
+              C(host_files_unreadable)."
           type: list
           elements: dict
           contains:
@@ -272,6 +310,11 @@ ansible_facts:
             kernel_release:
               description: Kernel release from the C(Linux version) line, when present.
               type: str
+            complete:
+              description:
+                - Whether the whole log was read. A log read only in part gives
+                  C(kernel_log_incomplete), which keeps the host from being ready.
+              type: bool
         psp:
           description: AMD Secure Processor devices seen.
           type: dict
@@ -343,14 +386,16 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.coco.sev_snp.plugins.module_utils.cmdline import split_cmdline
+from ansible_collections.coco.sev_snp.plugins.module_utils.cmdline import (
+    OptionError,
+    split_cmdline,
+    validate_options,
+)
 from ansible_collections.coco.sev_snp.plugins.module_utils.grub_default import (
     GrubDefaultError,
     cmdline_tokens,
 )
 from ansible_collections.coco.sev_snp.plugins.module_utils.host_model import (
-    DEFAULT_FORBIDDEN_CMDLINE,
-    DEFAULT_REQUIRED_CMDLINE,
     build_facts,
 )
 from ansible_collections.coco.sev_snp.plugins.module_utils.host_files import HostFileError, read_text
@@ -360,6 +405,7 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.live_kernel_log impor
     read_live_kernel_log,
 )
 from ansible_collections.coco.sev_snp.plugins.module_utils.os_identity import container_paths
+from ansible_collections.coco.sev_snp.plugins.module_utils.snp_cmdline import default_options, options_from_tokens
 from ansible_collections.coco.sev_snp.plugins.module_utils.kernel_log import (
     has_sev_evidence,
     parse_kernel_log,
@@ -501,6 +547,30 @@ def read_kernel_log(module, reader, kernel_log, sources):
     return read_live_kernel_log(module, parse_kernel_log, sources, useful=_useful)
 
 
+def cmdline_options(module):
+    """The options the command line is judged by: cmdline_options, the deprecated token lists,
+    or what the sev_snp_host role configures."""
+    params = module.params
+    if params["required_cmdline"] is not None or params["forbidden_cmdline"] is not None:
+        module.deprecate("required_cmdline and forbidden_cmdline are replaced by cmdline_options (dicts with "
+                         "name, value, state and match, as coco.sev_snp.kernel_cmdline takes them)",
+                         version="2.0.0", collection_name="coco.sev_snp")
+        bad = [o for o in (params["required_cmdline"] or []) + (params["forbidden_cmdline"] or [])
+               if not o or any(c.isspace() for c in o)]
+        if bad:
+            module.fail_json(msg="required_cmdline/forbidden_cmdline take one kernel option per item, without "
+                                 "spaces (e.g. iommu=nopt); got %s." % ", ".join(repr(o) for o in bad))
+        options = options_from_tokens(params["required_cmdline"] or (), params["forbidden_cmdline"] or ())
+    elif params["cmdline_options"] is not None:
+        options = params["cmdline_options"]
+    else:
+        options = default_options()
+    try:
+        return validate_options(options)
+    except OptionError as exc:
+        module.fail_json(msg="cmdline_options: %s" % exc)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -508,34 +578,42 @@ def main():
             kernel_log=dict(type="path"),
             kernel_log_sources=dict(type="list", elements="str", choices=["dmesg", "journal", "boot.msg"],
                                     default=["dmesg", "journal", "boot.msg"]),
-            required_cmdline=dict(type="list", elements="str", default=list(DEFAULT_REQUIRED_CMDLINE)),
-            forbidden_cmdline=dict(type="list", elements="str", default=list(DEFAULT_FORBIDDEN_CMDLINE)),
+            cmdline_options=dict(type="list", elements="dict", options=dict(
+                name=dict(type="str", required=True),
+                value=dict(type="str"),
+                state=dict(type="str", choices=["present", "absent"], default="present"),
+                match=dict(type="str", choices=["exact", "list", "bool"], default="exact"),
+            )),
+            required_cmdline=dict(type="list", elements="str"),
+            forbidden_cmdline=dict(type="list", elements="str"),
+            grub_file=dict(type="path", default="/etc/default/grub"),
         ),
+        mutually_exclusive=[("cmdline_options", "required_cmdline"), ("cmdline_options", "forbidden_cmdline")],
         supports_check_mode=True,
     )
     root = module.params["root"]
     if not os.path.isdir(root):
         module.fail_json(msg="root=%s is not a directory; give the directory that holds the host's "
                              "proc/, sys/ and etc/ (default /)." % root)
-    bad = [o for o in module.params["required_cmdline"] + module.params["forbidden_cmdline"]
-           if not o or any(c.isspace() for c in o)]
-    if bad:
-        module.fail_json(msg="required_cmdline/forbidden_cmdline take one kernel option per item, without "
-                             "spaces (e.g. iommu=nopt); got %s." % ", ".join(repr(o) for o in bad))
+    options = cmdline_options(module)
 
     reader = HostReader(root)
     snapshot = read_snapshot(reader)
 
     proc_cmdline = reader.text("proc/cmdline")
     snapshot["cmdline_running"] = split_cmdline(proc_cmdline) if proc_cmdline is not None else None
-    grub_text = reader.text("etc/default/grub")
+    grub_path = module.params["grub_file"]
+    grub_text = reader.text(grub_path)
     snapshot["cmdline_configured"] = None
-    if grub_text is not None:
+    snapshot["cmdline_configured_error"] = None
+    if grub_text is None:
+        snapshot["cmdline_configured_error"] = "%s %s" % (
+            grub_path, "cannot be read" if reader.exists(grub_path) else "does not exist")
+    else:
         try:
             snapshot["cmdline_configured"] = cmdline_tokens(grub_text)
         except GrubDefaultError as exc:
-            module.warn("%s cannot be parsed (%s); the configured command line is treated as unknown."
-                        % (reader.path("etc/default/grub"), exc))
+            snapshot["cmdline_configured_error"] = "%s cannot be parsed (%s)" % (grub_path, exc)
 
     log = read_kernel_log(module, reader, module.params["kernel_log"], module.params["kernel_log_sources"])
     snapshot["kernel_log"] = None
@@ -546,7 +624,7 @@ def main():
     snapshot["unreadable"] = sorted(reader.unreadable)
     snapshot["unreadable_reasons"] = dict(reader.unreadable)
 
-    facts = build_facts(snapshot, module.params["required_cmdline"], module.params["forbidden_cmdline"])
+    facts = build_facts(snapshot, options)
     module.exit_json(changed=False, ansible_facts={"sev_snp": facts})
 
 

@@ -16,19 +16,27 @@ description:
   - Only the tokens named by O(options) change. Every other byte of the file stays as it
     was, including the other tokens and their order, repeated parameters such as several
     C(console=), the quoting style of the value, C($VAR) references, comments, the other
-    lines, the final newline (or its absence), and the file's mode, owner and SELinux
-    context.
-  - When the variable is assigned several times, the last assignment (the one the shell
-    keeps) is edited and a warning lists the lines. C(export VAR=...) is edited like a plain
-    assignment and keeps its C(export). When the variable is not assigned at all and the
-    options add something, C(VAR="...") is appended to the file.
-  - Content the module cannot follow makes it fail with the line number and leave the file
-    untouched, namely an unclosed quote, command substitution or C(+=) in the value, a line
-    continuation or mixed quoting inside the value, an assignment inside C(if)/C(case) or
-    as a command prefix, or here-documents.
+    lines, the final newline (or its absence), and the file's mode, owner, group and
+    SELinux label. The file is replaced atomically (a new file in the same directory,
+    flushed to disk, renamed over the old one). When the owner cannot be kept, or the
+    directory is not writable, the module fails, changes nothing and leaves no backup.
+  - Only assignments the shell certainly runs are edited, that is simple top-level
+    assignments (C(VAR="..."), also several on one line or with C(export)). When the
+    variable is assigned several times that way, the last assignment (the one the shell
+    keeps) is edited and a warning lists the lines. When the variable is not assigned at all
+    and the options add something, C(VAR="...") is appended to the file.
+  - The module fails naming the line, and leaves the file untouched, when the variable is
+    assigned anywhere the shell may skip it or not keep its value (inside C(if), C(case), a
+    loop, a function, a subshell in parentheses or a C({ }) group, a C(&&)/C(||) list, a pipeline,
+    in the background, as a command prefix or argument, after C(exit)/C(return)), when
+    another command names it (C(unset), C(read), C(eval)...) or assigns it through
+    C(${VAR:=...}), and for content it cannot follow (an unclosed quote, command
+    substitution anywhere in the value, also inside C(${X:-...}) and in backquotes, C(+=),
+    a line continuation or mixed quoting inside the value, here-documents, a shell syntax
+    error).
   - Parameter names match the way the kernel compares them, C(-) and C(_) being equal
-    (C(kvm-amd.sev-snp) is C(kvm_amd.sev_snp)). Values match exactly, without the double
-    quotes the kernel removes. A token that is only a reference (C($VAR), C(${VAR})) is kept
+    (C(kvm-amd.sev-snp) is C(kvm_amd.sev_snp)). Values match as O(options[].match) says,
+    without the double quotes the kernel removes. A token that is only a reference (C($VAR), C(${VAR})) is kept
     as it is and never matches an option. In C(iommu=$X) the name is C(iommu) and the value
     is the text C($X), so O(options[].state=absent) without a value removes it.
   - The module does not regenerate the bootloader configuration; run C(update-bootloader) or
@@ -60,15 +68,36 @@ options:
       name:
         description:
           - Parameter name, the part before C(=), for example C(iommu) or C(kvm_amd.sev_snp).
-          - It may not contain whitespace, quotes, C(=), C($), backquotes or backslashes.
+          - It may not be C(--), nor contain whitespace, NUL, quotes, C(=), C($), backquotes,
+            backslashes, parentheses, braces or any of C(;|&#<>).
         type: str
         required: true
       value:
         description:
           - Parameter value, the part after C(=). Leave it out for a bare flag such as C(quiet).
-          - It may not contain whitespace or double quotes. C($), backquotes and backslashes
-            are escaped for the shell.
+          - It may not contain whitespace, NUL or double quotes. C($), backquotes and
+            backslashes are escaped for the shell.
         type: str
+      match:
+        description:
+          - How a token's value is compared with O(options[].value).
+          - V(exact), the values are equal.
+          - V(list), the token's value is a comma-separated list, and O(options[].value) is
+            one of its items (C(amd_iommu=fullflush,off) contains C(off)). It needs a value
+            without a comma. With V(absent) only that item is removed; the token goes once
+            no item is left, so C(amd_iommu=fullflush,off) becomes C(amd_iommu=fullflush).
+          - V(bool), both values are the same kernel boolean, read as the kernel reads them
+            (first character C(1), C(y), C(Y), C(t) or C(T), or C(on), is true; C(0), C(n),
+            C(N), C(f) or C(F), or C(off), is false). A bare token is true. It needs a value
+            that is a kernel boolean. With V(absent) every token with the same boolean is
+            removed, so C(iommu.passthrough=1) also removes C(iommu.passthrough=on) and
+            C(iommu.passthrough=y).
+          - With V(present), V(list) and V(bool) change nothing when a token already
+            matches (for V(bool), the last token with that name, whose value the kernel
+            keeps); otherwise C(name=value) is set as with V(exact).
+        type: str
+        choices: [exact, list, bool]
+        default: exact
       state:
         description:
           - V(present) with a value, exactly one C(name=value) remains. It takes the place
@@ -78,7 +107,8 @@ options:
             C(name=something) are not the bare flag and are left alone.
           - V(absent) without a value, every token with that name is removed, bare or with
             any value.
-          - V(absent) with a value, only C(name=value) tokens are removed.
+          - V(absent) with a value, only the tokens that match (see O(options[].match)) are
+            removed.
         type: str
         choices: [present, absent]
         default: present
@@ -124,9 +154,11 @@ EXAMPLES = r"""
         value: nopt
       - name: iommu.passthrough
         value: "1"
+        match: bool
         state: absent
       - name: amd_iommu
         value: "off"
+        match: list
         state: absent
     backup: true
   register: grub_defaults
@@ -194,12 +226,12 @@ backup_file:
 """
 
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.coco.sev_snp.plugins.module_utils.cmdline import OptionError
+from ansible_collections.coco.sev_snp.plugins.module_utils.atomic_file import AtomicWriteError, atomic_write
+from ansible_collections.coco.sev_snp.plugins.module_utils.cmdline import MATCHES, STATES, OptionError
 from ansible_collections.coco.sev_snp.plugins.module_utils.grub_default import (
     GrubDefaultError,
     cmdline_tokens,
@@ -223,25 +255,22 @@ def _read(module, path):
         module.fail_json(msg="cannot read %s: %s" % (path, to_native(error)))
 
 
-def _write(module, path, text):
-    # A symlinked file stays a symlink: the file it points to is the one replaced.
-    path = os.path.realpath(path)
-    directory = os.path.dirname(path)
-    handle, temporary = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
+def _write(module, path, text, backup, result):
+    """Replace path with text; with backup, keep a copy of the original, and no copy when that fails."""
+    directory = os.path.dirname(os.path.realpath(path))
+    if not os.access(directory, os.W_OK | os.X_OK):
+        module.fail_json(msg="cannot write %s: no permission to create files in %s; run as a user that may write "
+                             "there (for example with become: true); the file was not changed" % (path, directory),
+                         **dict(result, changed=False))
+    backup_file = module.backup_local(path) if backup else None
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(text.encode(_ENCODING, _ERRORS))
-            stream.flush()
-            os.fsync(stream.fileno())
-    except (IOError, OSError) as error:
-        os.unlink(temporary)
-        module.fail_json(msg="cannot write a temporary file next to %s: %s" % (path, to_native(error)))
-    try:
-        # atomic_move gives the new file the mode, owner and SELinux context of the old one.
-        module.atomic_move(temporary, path, unsafe_writes=False)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+        atomic_write(path, text.encode(_ENCODING, _ERRORS))
+    except AtomicWriteError as error:
+        if backup_file:
+            os.unlink(backup_file)
+        module.fail_json(msg="%s; the file was not changed" % error, **dict(result, changed=False))
+    if backup_file:
+        result["backup_file"] = backup_file
 
 
 def _combined_cmdline(text):
@@ -263,7 +292,8 @@ def main():
                 options=dict(
                     name=dict(type="str", required=True),
                     value=dict(type="str"),
-                    state=dict(type="str", choices=["present", "absent"], default="present"),
+                    state=dict(type="str", choices=list(STATES), default="present"),
+                    match=dict(type="str", choices=list(MATCHES), default="exact"),
                 ),
             ),
             backup=dict(type="bool", default=False),
@@ -292,9 +322,7 @@ def main():
         result["diff"] = dict(before=original, after=edit.text, before_header=path, after_header=path)
 
     if edit.changed and not module.check_mode:
-        if module.params["backup"]:
-            result["backup_file"] = module.backup_local(path)
-        _write(module, path, edit.text)
+        _write(module, path, edit.text, module.params["backup"], result)
     module.exit_json(**result)
 
 

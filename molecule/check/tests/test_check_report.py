@@ -94,19 +94,81 @@ def test_html_is_self_contained_and_lists_every_host():
     assert "3 not ready" in text and OFFLINE in text
 
 
-def test_gate_fails_every_host_yet_the_report_is_written(tmp_path):
-    """With sev_snp_gate the play fails, but only after the report exists."""
+def check_host(*extra):
+    """Run playbooks/check_host.yml against the scenario's inventory; (exit code, output)."""
     playbook = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "playbooks", "check_host.yml")
     inventory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])  # with its group_vars
     ansible_playbook = (shutil.which("ansible-playbook")
                         or os.path.join(os.path.dirname(sys.executable), "ansible-playbook"))
-    run = subprocess.run([ansible_playbook, "-i", inventory, playbook, "-e", "sev_snp_gate=true",
-                          "-e", "sev_snp_report_dir=%s" % tmp_path],
+    run = subprocess.run([ansible_playbook, "-i", inventory, playbook] + list(extra),
                          capture_output=True, text=True, timeout=600, check=False)
-    output = run.stdout + run.stderr
-    assert run.returncode == 2, output
+    return run.returncode, run.stdout + run.stderr
+
+
+def snapshot(directory):
+    found = {}
+    for root, _dirs, names in os.walk(directory):
+        for name in names:
+            path = os.path.join(root, name)
+            with open(path, encoding="utf-8") as handle:
+                found[os.path.relpath(path, directory)] = (handle.read(), os.stat(path).st_mtime_ns)
+    return found
+
+
+def test_latest_names_the_one_run_and_the_copies_match_it():
+    """converge wrote one run; the idempotence converge found no change and wrote nothing."""
+    runs = os.listdir(os.path.join(REPORT_DIR, "runs"))
+    assert len([name for name in runs if not name.endswith("-partial")]) == 1, runs
+    assert read("latest") == "runs/%s\n" % sorted(runs)[0]
+    for name in ("fleet.json", "fleet.md", "fleet.html"):
+        assert read(name) == read(os.path.join("runs", sorted(runs)[0], name))
+
+
+def test_by_problem_comes_first_with_the_unreachable_host_and_its_fix(report):
+    groups = dict((group["id"], group) for group in report["by_problem"])
+    assert groups["host_unreachable"]["hosts"] == [OFFLINE]
+    assert "ansible_port" in groups["host_unreachable"]["fix"]
+    assert all(group["count"] == len(group["hosts"]) for group in groups.values())
+    text = read("fleet.md")
+    assert text.index("## By problem") < text.index("## Hosts")
+    assert "- **`host_unreachable`** (error), 1 host: %s" % OFFLINE in text
+    # Sorted by status, then by name: the three not-ready containers, then the unreachable host.
+    assert [row["host"] for row in report["hosts"]] == CONTAINERS + [OFFLINE]
+
+
+def test_gate_fails_every_host_yet_the_report_is_written(tmp_path):
+    """With sev_snp_gate the play fails, but only after the report exists; the output groups by problem."""
+    code, output = check_host("-e", "sev_snp_gate=true", "-e", "sev_snp_report_dir=%s" % tmp_path)
+    assert code == 2, output
     for name in CONTAINERS:
         assert "SEV-SNP not usable on %s" % name in output
     assert "%s was not checked (unreachable)" % OFFLINE in output
+    assert "host_unreachable (error) on 1 host: %s" % OFFLINE in output
+    assert "fix: Check that the host is up" in output
     with open(os.path.join(str(tmp_path), "fleet.json"), encoding="utf-8") as handle:
         assert len(json.load(handle)["hosts"]) == 4
+
+
+def test_limited_run_with_a_refused_sudo_names_the_fix_and_keeps_the_full_report():
+    """-l one host, connecting as a user sudo refuses: a partial report with the become fix."""
+    user = "sevsnp-op"
+    podman = shutil.which("podman") or "podman"
+    subprocess.run([podman, "exec", CONTAINERS[0], "sh", "-c",
+                    "id %s >/dev/null 2>&1 || useradd -m %s" % (user, user)], check=True, timeout=60)
+    before = snapshot(REPORT_DIR)
+    code, output = check_host("-l", CONTAINERS[0], "-e", "ansible_user=%s" % user,
+                              "-e", "ansible_remote_tmp=/home/%s/.ansible/tmp" % user)
+    assert code == 0, output
+    assert "become_failed (error) on 1 host: %s" % CONTAINERS[0] in output
+    assert "fix: Give the become password with -K (--ask-become-pass) or set ansible_become_password" in output
+    assert "-e sev_snp_become=false" in output
+    assert "Partial run: 1 of 4 inventory hosts" in output
+    # The full report, its copies and latest are untouched; the limited run is a run of its own.
+    after = snapshot(REPORT_DIR)
+    assert dict((k, v) for k, v in after.items() if k in before) == before
+    (partial,) = [name for name in after if name.endswith("-partial/fleet.json")]
+    report = json.loads(after[partial][0])
+    assert report["scope"] == {"partial": True, "hosts": 1, "inventory_hosts": 4, "not_covered": 3}
+    (row,) = report["hosts"]
+    assert row["status"] == "failed" and row["problem_ids"] == ["become_failed"]
+    assert "a password is required" in row["error"] or "sudoers" in row["error"], row["error"]

@@ -90,7 +90,10 @@ def test_rerun_without_consent_reports_pending_reboot_and_changes_nothing(host):
 def test_failing_bootloader_leaves_grub_defaults_untouched(host):
     stock = ('GRUB_CMDLINE_LINUX_DEFAULT="quiet iommu=pt"\n'
              "GRUB_CMDLINE_LINUX='console=ttyS0,115200 pci=nomsi pci=nommconf'\n")
-    host.run_test("printf '%%s' %s > /etc/default/grub", _shell_quote(stock))
+    # run_test quotes its arguments itself.
+    host.run_test("printf '%%s' %s > /etc/default/grub", stock)
+    # check_output drops the final newline.
+    assert host.file("/etc/default/grub").content_string == stock.rstrip("\n")
     before = host.check_output("sha256sum /etc/default/grub")
     calls_before = host.check_output("wc -l < /var/lib/sev-snp-test/bootloader-calls")
     host.run_test("mkdir -p /etc/sev-snp-test && touch /etc/sev-snp-test/bootloader-fails")
@@ -104,7 +107,3 @@ def test_failing_bootloader_leaves_grub_defaults_untouched(host):
     assert host.check_output("sha256sum /etc/default/grub") == before
     assert int(host.check_output("wc -l < /var/lib/sev-snp-test/bootloader-calls")) == int(calls_before) + 1
     assert host.file("/run/sev-snp-test-prepared").exists
-
-
-def _shell_quote(text):
-    return "'" + text.replace("'", "'\"'\"'") + "'"

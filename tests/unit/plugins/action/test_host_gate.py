@@ -109,7 +109,7 @@ def test_old_firmware_1_9_is_below_1_51():
     result = run({"min_snp_api": "1.51"}, host(facts(firmware={"sev_api": "1.9", "sev_build": 1,
                                                                "snp_api": "1.9", "snp_build": 1})))
     assert result["failed"] is True
-    assert "1.9 build 1 is older than 1.51" in result["msg"]
+    assert "1.9 build 1 is older than the required 1.51" in result["msg"]
 
 
 def test_no_positive_evidence_fails_unless_ignored():

@@ -43,3 +43,39 @@ def test_bad_options_are_filter_errors(options):
 def test_bad_command_line_type_is_a_filter_error():
     with pytest.raises(AnsibleFilterError):
         FILTERS["cmdline_satisfies"](42, WANTED)
+
+
+PASSTHROUGH_GONE = [
+    {"name": "iommu", "value": "nopt"},
+    {"name": "iommu.passthrough", "value": "1", "match": "bool", "state": "absent"},
+    {"name": "amd_iommu", "value": "off", "match": "list", "state": "absent"},
+]
+
+
+@pytest.mark.parametrize("running, satisfied", [
+    ("iommu=nopt", True),
+    ("iommu=nopt iommu.passthrough=on", False),
+    ("iommu=nopt iommu.passthrough=y", False),
+    ("iommu=nopt iommu.passthrough=0", True),
+    ("iommu=nopt amd_iommu=fullflush,off", False),
+    ("iommu=nopt amd_iommu=fullflush", True),
+    ("iommu=nopt iommu=nopt", True),
+    ("iommu=nopt -- amd_iommu=off", True),
+])
+def test_satisfies_matches_like_the_kernel(running, satisfied):
+    assert FILTERS["cmdline_satisfies"](running, PASSTHROUGH_GONE) is satisfied
+
+
+def test_apply_removes_the_list_item_and_every_true_spelling():
+    assert FILTERS["cmdline_apply"]("a iommu.passthrough=on amd_iommu=fullflush,off", PASSTHROUGH_GONE) == [
+        "a", "amd_iommu=fullflush", "iommu=nopt"]
+
+
+def test_format_says_how_list_and_bool_match():
+    assert FILTERS["cmdline_format"](PASSTHROUGH_GONE + [{"name": "x", "value": "off", "match": "bool"}]) == (
+        "iommu=nopt, without iommu.passthrough true, without off in amd_iommu, x false")
+
+
+def test_bad_match_is_a_filter_error():
+    with pytest.raises(AnsibleFilterError, match="use exact, list or bool"):
+        FILTERS["cmdline_apply"]("quiet", [{"name": "x", "value": "1", "match": "glob"}])

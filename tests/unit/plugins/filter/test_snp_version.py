@@ -15,6 +15,7 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.snp_version import (
 )
 from ansible_collections.coco.sev_snp.plugins.test.snp_version import TestModule as SnpVersionTests
 from ansible_collections.coco.sev_snp.plugins.test.snp_version import snp_version
+from ansible_collections.coco.sev_snp.plugins.test import snp_version as snp_version_test
 
 
 @pytest.mark.parametrize("text, parts", [
@@ -44,9 +45,69 @@ def test_order_is_numeric():
     ("1.55", "gt", "1.51", True), ("1.51", "==", "1:51", True), ("1.51", "!=", "1.51", False),
     ("1.9", ">", "1.51", False),
 ])
-def test_filter_and_test(left, op, right, expected):
+def test_filter_and_test(left, op, right, expected, deprecations):
     assert snp_version_compare(left, right, op) is expected
+    # ansible.builtin.version's order: value, version, operator.
+    assert snp_version(left, right, op) is expected
+    assert deprecations == []
+
+
+@pytest.fixture
+def deprecations(monkeypatch):
+    """Every Display.deprecated call the test plugin makes, as (msg, version, collection_name)."""
+    calls = []
+
+    def record(self, msg, version=None, removed=False, date=None, collection_name=None, **kwargs):
+        calls.append((msg, version, collection_name))
+    monkeypatch.setattr(snp_version_test.Display, "deprecated", record)
+    return calls
+
+
+def test_operator_defaults_to_eq_like_ansible_builtin_version(deprecations):
+    assert snp_version("1:55", "1.55") is True
+    assert snp_version("1.55", "1.51") is False
+    assert deprecations == []
+
+
+@pytest.mark.parametrize("left, op, right, expected", [
+    ("1.55", ">=", "1.51", True), ("1.51", ">=", "1.55", False), ("1.9", "<", "1.51", True),
+    ("1.55", "==", "1:55", True), ("1.55", "gt", "1.55", False),
+])
+def test_old_order_still_works_with_a_deprecation(left, op, right, expected, deprecations):
     assert snp_version(left, op, right) is expected
+    assert len(deprecations) == 1
+    msg, version, collection = deprecations[0]
+    assert "old argument order" in msg
+    assert "snp_version(%r, %r)" % (right, op) in msg
+    assert version == snp_version_test.OLD_ORDER_REMOVED_IN
+    assert collection == "coco.sev_snp"
+
+
+@pytest.mark.parametrize("version, operator, old", [
+    ("1.51", ">=", False), (">=", "1.51", True), ("1:51", "eq", False), ("ge", 1, True),
+    # Neither argument a version: not the old order, so the error names the bad version.
+    ("x", ">=", False), (">=", "x", False),
+    # Both versions: the new order, whose operator is then refused.
+    ("1.51", "1.55", False),
+    # A float is no version in either place.
+    (">=", 1.55, False),
+])
+def test_old_order_is_recognised_only_by_a_version_in_the_operator_place(version, operator, old):
+    assert snp_version_test.is_old_order(version, operator) is old
+
+
+@pytest.mark.parametrize("args, text", [
+    (("1.55", "x", ">="), "'x' is not a SEV firmware version"),
+    (("1.55", "1.51", "=>"), "unknown operator '=>'"),
+    (("1.55", "~", "1.51"), "unknown operator '~'"),
+    (("1.55", 1.51, ">="), "is a float"),
+    (("1.55", "1.51", "1.50"), "unknown operator '1.50'"),
+])
+def test_test_plugin_errors_name_the_bad_argument(args, text, deprecations):
+    with pytest.raises(AnsibleError) as raised:
+        snp_version(*args)
+    assert str(raised.value).startswith("snp_version: ")
+    assert text in str(raised.value)
 
 
 def test_filter_without_operator():
@@ -61,4 +122,4 @@ def test_errors_are_ansible_errors():
     with pytest.raises(AnsibleFilterError):
         snp_version_compare("1.55", "1.51", "=>")
     with pytest.raises(AnsibleError):
-        snp_version("1.55", "~", "1.51")
+        snp_version("1.55", "1.51", "~")

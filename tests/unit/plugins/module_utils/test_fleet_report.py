@@ -3,6 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -117,13 +118,19 @@ def test_partial_facts_do_not_crash():
     assert row["generation"] is None
 
 
-def test_every_host_gets_exactly_one_row_in_inventory_order():
+def test_every_host_gets_exactly_one_row_sorted_by_status_then_name():
     rep = report()
-    assert [row["host"] for row in rep["hosts"]] == ["genoa-01", "milan-02", "xeon-03", "gone-04",
-                                                     "crash-05", "late-06"]
+    assert [row["host"] for row in rep["hosts"]] == ["milan-02", "xeon-03", "crash-05", "late-06", "gone-04",
+                                                     "genoa-01"]
     assert row_of(rep, "late-06")["status"] == "failed"
     hosts, results = fleet()
     assert len(fr.build_rows(hosts + ["genoa-01"], results)) == len(hosts)
+
+
+def test_names_sort_by_their_numbers():
+    hosts = ["epyc-10", "epyc-9", "EPYC-1", "epyc-1b", "db"]
+    rows = fr.build_rows(hosts, dict((host, fixture("ready_genoa")) for host in hosts))
+    assert [row["host"] for row in rows] == ["db", "EPYC-1", "epyc-1b", "epyc-9", "epyc-10"]
 
 
 # --------------------------------------------------------------------------- counts
@@ -249,7 +256,8 @@ def test_html_escapes_every_host_provided_text():
     parsed = parse_html(page)
     assert "script" not in parsed.tags
     assert "img" not in parsed.tags and "i" not in parsed.tags
-    assert parsed.tags.count("b") == 1  # the page's own "Fix:" label
+    # Only the page's own "Fix:" labels (by problem, what to fix) are bold.
+    assert parsed.tags.count("b") == 2
     assert parsed.external == []
     text = "".join(parsed.text)
     assert "<script>alert('host')</script>" in text
@@ -286,3 +294,421 @@ def test_code_in_html_cannot_carry_markup():
                                       "fix": "`<script>alert(1)</script>`"}]}}}}))
     assert "<script>" not in page
     assert "<code>&lt;script&gt;alert(1)&lt;/script&gt;</code>" in page
+
+
+# ------------------------------------------------------------ hostile values, every field
+
+def _base_facts():
+    return {
+        "ready": False,
+        "cpu": {"generation": "Milan", "model_name": "AMD EPYC 7763 64-Core Processor"},
+        "firmware": {"snp_api": "1.55", "snp_build": 21},
+        "iommu": {"mode": "translated"},
+        "msr": {"loaded": True, "persistent": False},
+        "cmdline": {"reboot_required": False},
+        "problems": [{"id": "msr_module_not_persistent", "severity": "warning",
+                      "message": "msr is not loaded at boot.", "fix": "Run `echo msr > /etc/modules-load.d/msr.conf`."}],
+    }
+
+
+def _set_fact(path):
+    def place(value):
+        facts = _base_facts()
+        target = facts
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+        return "victim", {"changed": False, "ansible_facts": {"sev_snp": facts}}
+    return place
+
+
+def _set_problem(key):
+    def place(value):
+        facts = _base_facts()
+        facts["problems"][0][key] = value
+        return "victim", {"changed": False, "ansible_facts": {"sev_snp": facts}}
+    return place
+
+
+def _set_host(value):
+    return value, {"changed": False, "ansible_facts": {"sev_snp": _base_facts()}}
+
+
+def _set_error(key, **result):
+    def place(value):
+        failed = dict(result)
+        failed[key] = value
+        return "victim", failed
+    return place
+
+
+FIELDS = {
+    "host": _set_host,
+    "ready": _set_fact(["ready"]),
+    "generation": _set_fact(["cpu", "generation"]),
+    "cpu_model": _set_fact(["cpu", "model_name"]),
+    "snp_api": _set_fact(["firmware", "snp_api"]),
+    "snp_build": _set_fact(["firmware", "snp_build"]),
+    "iommu_mode": _set_fact(["iommu", "mode"]),
+    "msr_loaded": _set_fact(["msr", "loaded"]),
+    "msr_persistent": _set_fact(["msr", "persistent"]),
+    "reboot_required": _set_fact(["cmdline", "reboot_required"]),
+    "problem_id": _set_problem("id"),
+    "severity": _set_problem("severity"),
+    "message": _set_problem("message"),
+    "fix": _set_problem("fix"),
+    "problems": _set_fact(["problems"]),
+    "error_msg": _set_error("msg", failed=True),
+    "error_stderr": _set_error("module_stderr", failed=True, msg="MODULE FAILURE"),
+    "unreachable_msg": _set_error("msg", unreachable=True),
+}
+
+HOSTILE = {
+    "pipe": "a | b || c",
+    "newlines": "first\nsecond\r\nthird",
+    "backticks": "`rm -rf /` and ``double`` and ` lone",
+    "script": "<script>alert(1)</script>",
+    "onerror": "<img src=x onerror=alert(1)>",
+    "attribute_break": "\" onmouseover=\"alert(1)",
+    "entities": "&lt;script&gt; &amp; &#60;b&#62;",
+    "markdown": "# title *b* _i_ ~~s~~ [x](javascript:alert(1)) ![i](http://x/y.png)",
+    "ansi": "\x1b[31mred\x1b[0m\x07",
+    "nul_and_c1": "a\x00b\x85c\x9bd",
+    "bidi": "abc\u202edcb\u2066x\u2069",
+    "line_separator": "a\u2028b\u2029c",
+    "lone_surrogate": "bad\ud800half",
+    "long": "A" * 100000,
+    "float": 1.55,
+    "nan": float("nan"),
+    "huge_int": 10 ** 40,
+    "list": ["<b>x</b>", 1, None],
+    "dict": {"k": "<i>v</i>"},
+    "true": True,
+    "none": None,
+    "bytes": b"\xff\xfe<b>",
+}
+
+# Inventory names are strings; the rest of the values cannot reach the host field.
+HOST_VALUES = ("pipe", "newlines", "backticks", "script", "onerror", "attribute_break", "entities",
+               "markdown", "ansi", "nul_and_c1", "bidi", "line_separator", "lone_surrogate", "long", "float")
+
+# Fields whose value decides how much there is to show (a ready host has no problem block).
+RESHAPING = ("ready", "problems")
+PAGE_TAGS = set(["html", "head", "meta", "title", "style", "body", "main", "h1", "h2", "h3", "p", "div", "span",
+                 "table", "thead", "tbody", "tr", "th", "td", "a", "code", "b", "details", "summary", "section",
+                 "ul", "li"])
+PAGE_TAGS |= set("/" + tag for tag in PAGE_TAGS)
+
+CASES = [(field, name) for field in sorted(FIELDS) for name in sorted(HOSTILE)
+         if field != "host" or name in HOST_VALUES]
+
+_CONTROL = re.compile("[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069\\ud800-\\udfff]")
+
+
+def _render_with(field, value):
+    host, result = FIELDS[field](value)
+    rep = fr.build_report([host, "bystander"], {host: result, "bystander": fixture("not_ready_milan")},
+                          generated_at="2026-01-02T03:04:05+00:00", inventory_hosts=[host, "bystander", "other"])
+    return rep, fr.render_json(rep), fr.render_markdown(rep), fr.render_html(rep)
+
+
+@functools.lru_cache(maxsize=None)
+def _benign(field):
+    """The field's renderings with ordinary values: text, missing, and false."""
+    return [_render_with(field, plain) for plain in ("plain", None, False)]
+
+
+def _strings(value):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, str):
+        yield value
+
+
+class _Structure(HTMLParser):
+    """Tags with their attribute names (values aside): what markup a page has."""
+
+    def __init__(self):
+        super().__init__()
+        self.items = []
+        self.attributes = []
+
+    def handle_starttag(self, tag, attrs):
+        self.items.append((tag, tuple(sorted(name for name, _value in attrs))))
+        self.attributes += attrs
+
+    def handle_endtag(self, tag):
+        self.items.append(("/" + tag, ()))
+
+
+def _structure(page):
+    parser = _Structure()
+    parser.feed(page)
+    return parser
+
+
+def _md_shape(text):
+    """How each line starts, in any order (a problem id's value may move its block)."""
+    return sorted(line.split(" ")[0] for line in text.splitlines())
+
+
+@pytest.mark.parametrize("field, name", CASES)
+def test_hostile_value_cannot_escape_its_field(field, name):
+    value = HOSTILE[name]
+    rep, json_text, markdown, page = _render_with(field, value)
+    benign = _benign(field)
+
+    # JSON: valid UTF-8, round-trips, every text one clean line, every column its type.
+    json_text.encode("utf-8")
+    assert fr.parse_json(json_text) == rep
+    for text in _strings(rep):
+        assert not _CONTROL.search(text), text
+        assert "\n" not in text
+        assert len(text) <= fr.MAX_FIELD_CHARS + 40
+    for row in rep["hosts"]:
+        for key in ("ready", "msr_loaded", "msr_persistent", "reboot_required"):
+            assert row[key] in (True, False, None)
+        assert row["snp_build"] is None or (isinstance(row["snp_build"], int) and not isinstance(row["snp_build"], bool))
+        for key in ("host", "status", "generation", "cpu_model", "snp_api", "iommu_mode", "error"):
+            assert row[key] is None or isinstance(row[key], str)
+        assert all(problem["severity"] in fr.SEVERITIES for problem in row["problems"])
+
+    # Markdown: no markup of the host's, the same lines as a plain value, eight cells a row.
+    assert "<" not in markdown and not _CONTROL.search(markdown)
+    if field not in RESHAPING:
+        assert _md_shape(markdown) in [_md_shape(other[2]) for other in benign]
+    for line in markdown.splitlines():
+        if line.startswith("| ") and not line.startswith("|---"):
+            assert len(re.findall(r"(?<!\\)\|", line)) == 9, line
+
+    # HTML: exactly the markup a plain value gives (blocks may move), no handler, no link out of the page.
+    parsed = _structure(page)
+    if field not in RESHAPING:
+        assert sorted(parsed.items) in [sorted(_structure(other[3]).items) for other in benign]
+    assert set(tag for tag, _attrs in parsed.items) <= PAGE_TAGS
+    assert not _CONTROL.search(page)
+    for name_, attr in parsed.attributes:
+        assert not name_.startswith("on")
+        if name_ == "href":
+            assert re.match(r"^#host-\d+$", attr), attr
+
+    # Console: one clean line each.
+    for line in fr.console_by_problem(rep):
+        assert not _CONTROL.search(line) and "\n" not in line
+
+
+@pytest.mark.parametrize("name", ["pipe", "script", "entities", "ansi", "bidi", "markdown"])
+@pytest.mark.parametrize("field", ["host", "generation", "iommu_mode", "error_msg"])
+def test_hostile_text_is_shown_not_dropped(field, name):
+    rep, _json, _markdown, page = _render_with(field, HOSTILE[name])
+    shown = fr.clean_text(HOSTILE[name])
+    parser = _Collector()
+    parser.feed(page)
+    assert shown in "".join(parser.text)
+
+
+def test_clean_text_folds_escapes_and_cuts():
+    assert fr.clean_text(None) == ""
+    assert fr.clean_text(" a \n\t b\u2028c ") == "a b c"
+    assert fr.clean_text("\x1b[1m") == "\\x1b[1m"
+    assert fr.clean_text("x\u202ey") == "x\\u202ey"
+    assert fr.clean_text("\ud800") == "\\ud800"
+    assert fr.clean_text(1.5) == "1.5"
+    assert fr.clean_text(True) == "yes"
+    assert fr.clean_text(["a", 1]) == '["a", 1]'
+    assert fr.clean_text(b"\xff") == "\ufffd"
+    assert fr.clean_text("x" * 12, limit=10) == "xxxxxxxxxx... (2 more characters)"
+    assert fr.clean_text("x" * 10, limit=10) == "x" * 10
+
+
+@pytest.mark.parametrize("value, expected", [
+    (21, 21), (8.0, 8), (" 8 ", 8), (True, None), (8.5, None), ("8a", None), ([8], None), (None, None)])
+def test_snp_build_is_an_int_or_unknown(value, expected):
+    _host, result = FIELDS["snp_build"](value)
+    assert fr.row_from_result("h", result)["snp_build"] == expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("warning", "warning"), ("WARNING", "warning"), ("info", "info"), ("error", "error"),
+    ("critical", "error"), (None, "error"), ("warning<script>", "error")])
+def test_unknown_severity_counts_as_an_error(value, expected):
+    _host, result = FIELDS["severity"](value)
+    assert fr.row_from_result("h", result)["problems"][0]["severity"] == expected
+
+
+def test_reboot_pending_is_yes_no_or_blank_in_both_renderings():
+    for value, shown in ((True, "yes"), (False, "no"), ("<script>", "")):
+        host, result = FIELDS["reboot_required"](value)
+        rep = fr.build_report([host], {host: result})
+        row = [line for line in fr.render_markdown(rep).splitlines() if line.startswith("| victim")][0]
+        assert row.split(" | ")[6] == shown
+
+
+# ------------------------------------------------------------------- become (sudo) failures
+
+@pytest.mark.parametrize("result, said", [
+    ({"failed": True, "msg": "MODULE FAILURE\nSee stdout/stderr for the exact error",
+      "module_stderr": "sudo: a password is required\n", "module_stdout": "", "rc": 1},
+     "sudo: a password is required"),
+    ({"failed": True, "msg": "MODULE FAILURE", "module_stdout": "",
+      "module_stderr": "op is not in the sudoers file.  This incident will be reported.\n"},
+     "op is not in the sudoers file. This incident will be reported."),
+    ({"failed": True, "msg": "Task failed: Incorrect sudo password"}, "Task failed: Incorrect sudo password"),
+    ({"failed": True, "msg": "Missing sudo password"}, "Missing sudo password"),
+    ({"failed": True, "msg": "MODULE FAILURE", "module_stderr": "sudo: 3 incorrect password attempts"},
+     "sudo: 3 incorrect password attempts"),
+    ({"unreachable": True, "msg": "Timeout (12s) waiting for privilege escalation prompt: "},
+     "Timeout (12s) waiting for privilege escalation prompt:"),
+])
+def test_a_refused_become_names_the_fix(result, said):
+    row = fr.row_from_result("h", result)
+    assert row["status"] == "failed"
+    assert row["problem_ids"] == ["become_failed"]
+    assert said in row["error"]
+    for fix in ("-K", "ansible_become_password", "ansible_become_pass", "ansible_become_user",
+                "ansible_become_method", "-e sev_snp_become=false"):
+        assert fix in row["error"], fix
+        assert fix in row["problems"][0]["fix"], fix
+
+
+def test_other_failures_are_not_blamed_on_become():
+    assert fr.row_from_result("h", fixture("module_crash"))["problem_ids"] == ["facts_module_failed"]
+    assert fr.row_from_result("h", fixture("unreachable"))["problem_ids"] == ["host_unreachable"]
+    assert fr.become_failure({"msg": "Permission denied: /dev/sev"}) is None
+
+
+# ------------------------------------------------------------------------ by problem
+
+def _facts_with(*problems):
+    return {"changed": False, "ansible_facts": {"sev_snp": {"ready": False, "problems": [
+        {"id": pid, "severity": severity, "message": message, "fix": "fix " + pid}
+        for pid, severity, message in problems]}}}
+
+
+def test_by_problem_groups_hosts_errors_first_then_most_hosts():
+    results = {
+        "h-10": _facts_with(("reboot_pending", "warning", "m")),
+        "h-2": _facts_with(("reboot_pending", "warning", "m"), ("iommu_passthrough", "error", "pt")),
+        "h-1": _facts_with(("reboot_pending", "warning", "m"), ("reboot_pending", "warning", "again")),
+        "ok": fixture("ready_genoa"),
+        "gone": fixture("unreachable"),
+    }
+    rep = fr.build_report(sorted(results), results)
+    groups = rep["by_problem"]
+    assert [(group["id"], group["count"]) for group in groups] == [
+        ("host_unreachable", 1), ("iommu_passthrough", 1), ("reboot_pending", 3)]
+    pending = groups[2]
+    assert pending["hosts"] == ["h-1", "h-2", "h-10"]
+    assert pending["severity"] == "warning"
+    assert (pending["message"], pending["fix"]) == ("m", "fix reboot_pending")
+    assert [variant["hosts"] for variant in pending["variants"]] == [["h-1", "h-2", "h-10"]]
+    assert "ok" not in [host for group in groups for host in group["hosts"]]
+
+
+def test_by_problem_keeps_each_distinct_message_with_its_hosts():
+    results = {"a": _facts_with(("psp_unavailable", "error", "no /dev/sev")),
+               "b": _facts_with(("psp_unavailable", "error", "SNP INIT failed")),
+               "c": _facts_with(("psp_unavailable", "warning", "SNP INIT failed"))}
+    (group,) = fr.build_report(sorted(results), results)["by_problem"]
+    assert group["severity"] == "error"
+    assert [(variant["message"], variant["hosts"]) for variant in group["variants"]] == [
+        ("SNP INIT failed", ["b", "c"]), ("no /dev/sev", ["a"])]
+    assert group["message"] == "SNP INIT failed"
+
+
+def test_by_problem_leads_both_documents_and_the_console():
+    rep = report()
+    markdown = fr.render_markdown(rep)
+    assert markdown.index("## By problem") < markdown.index("## Hosts") < markdown.index("## What to fix")
+    block = markdown.split("## By problem")[1].split("## Hosts")[0]
+    assert ("- **`not_amd_epyc`** (error), 1 host: xeon-03  \n  The CPU is GenuineIntel Intel(R) Xeon(R) Gold "
+            "6338 CPU @ 2.00GHz, not an AMD EPYC.  \n  Fix: SEV-SNP needs an AMD EPYC") in block
+    assert "`facts_missing`** (error), 1 host: late-06" in block
+    page = fr.render_html(rep)
+    assert page.index("<h2>By problem</h2>") < page.index("<table>")
+    assert page.count("<details ") == len(rep["by_problem"])
+    assert '<a href="#host-1">xeon-03</a>' in page and 'id="host-1"' in page
+    assert "<script" not in page and fr._CSP in page.replace("&#x27;", "'")
+    lines = fr.console_by_problem(rep)
+    start = lines.index("not_amd_epyc (error) on 1 host: xeon-03")
+    assert lines[start + 1] == "  The CPU is GenuineIntel Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz, not an AMD EPYC."
+    assert lines[start + 2].startswith("  fix: SEV-SNP needs an AMD EPYC")
+
+
+def test_console_names_at_most_the_limit_of_hosts():
+    results = dict(("h%02d" % index, _facts_with(("reboot_pending", "warning", "m"))) for index in range(25))
+    lines = fr.console_by_problem(fr.build_report(sorted(results), results), max_hosts=3)
+    assert lines[0] == "reboot_pending (warning) on 25 hosts: h00, h01, h02, ... and 22 more (all in the report files)"
+
+
+def test_console_variants_each_with_hosts_and_fix():
+    results = {"a": _facts_with(("x", "error", "one")), "b": _facts_with(("x", "error", "two"), ("y", "info", "i"))}
+    assert fr.console_by_problem(fr.build_report(["a", "b"], results)) == [
+        "x (error) on 2 hosts: a, b", "  a: one", "    fix: fix x", "  b: two", "    fix: fix x",
+        "", "y (info) on 1 host: b", "  i", "  fix: fix y"]
+
+
+@pytest.mark.slow
+def test_ten_thousand_hosts():
+    """Building and rendering stay linear: a quadratic step would take minutes here."""
+    results = {}
+    for index in range(10000):
+        results["epyc-%05d" % index] = (fixture("ready_genoa") if index % 3 else
+                                        _facts_with(("reboot_pending", "warning", "m")))
+    hosts = sorted(results, reverse=True)
+    rep = fr.build_report(hosts, results, inventory_hosts=hosts)
+    assert rep["summary"]["total"] == 10000
+    assert rep["by_problem"][0]["count"] == 3334
+    assert rep["hosts"][0]["host"] == "epyc-00000" and rep["hosts"][-1]["host"] == "epyc-09998"
+    assert fr.render_html(rep).count("<tr>") == 10001
+    assert fr.render_markdown(rep).count("\n| epyc-") == 10000
+    assert len(fr.console_by_problem(rep)) == 3
+
+
+# ---------------------------------------------------------------------- scope and history
+
+def test_a_run_over_part_of_the_inventory_says_so():
+    rep = fr.build_report(["a"], {"a": fixture("ready_genoa")}, inventory_hosts=["a", "b", "c"])
+    assert rep["scope"] == {"partial": True, "hosts": 1, "inventory_hosts": 3, "not_covered": 2}
+    line = "Partial run: 1 of 3 inventory hosts (limited with -l or sev_snp_target); 2 not checked here."
+    assert line in fr.scope_line(rep["scope"])
+    assert line in fr.render_html(rep)
+    assert line.replace("_", "\\_") in fr.render_markdown(rep)
+
+
+def test_a_run_over_the_whole_inventory_is_not_partial():
+    rep = fr.build_report(["b", "a"], {}, inventory_hosts=["a", "b"])
+    assert rep["scope"] == {"partial": False, "hosts": 2, "inventory_hosts": 2, "not_covered": 0}
+    assert fr.scope_line(rep["scope"]) == ""
+    assert "Partial" not in fr.render_markdown(rep) and "Partial" not in fr.render_html(rep)
+    assert fr.build_report(["a"], {})["scope"]["partial"] is False
+
+
+def test_run_names_are_utc_sortable_and_unique():
+    assert fr.run_name("2026-11-30T16:11:57+01:00", False) == "20261130T151157Z"
+    assert fr.run_name("2026-11-30T15:11:57+00:00", True) == "20261130T151157Z-partial"
+    assert fr.run_name("2026-11-30T15:11:57+00:00", False, taken={"20261130T151157Z"}) == "20261130T151157Z-2"
+    assert fr.run_name("2026-11-30T15:11:57+00:00", True,
+                       taken={"20261130T151157Z-partial", "20261130T151157Z-2-partial"}) == "20261130T151157Z-3-partial"
+
+
+def test_newest_run_of_a_kind():
+    names = ["20261130T151157Z", "20261130T151157Z-2", "20261201T000000Z-partial", "notes", "20261129T000000Z"]
+    assert fr.newest_run(names, partial=False) == "20261130T151157Z-2"
+    assert fr.newest_run(names, partial=True) == "20261201T000000Z-partial"
+    assert fr.newest_run(["notes"], partial=False) is None
+
+
+def test_runs_to_prune_keeps_the_newest_and_the_protected():
+    names = ["20260101T000000Z", "20260102T000000Z-partial", "20260103T000000Z", "20260103T000000Z-2",
+             "README", "20260104T000000Z-partial"]
+    assert fr.runs_to_prune(names, keep=2) == ["20260101T000000Z", "20260102T000000Z-partial",
+                                               "20260103T000000Z"]
+    assert fr.runs_to_prune(names, keep=2, protect={"20260101T000000Z"}) == ["20260102T000000Z-partial",
+                                                                             "20260103T000000Z"]
+    assert fr.runs_to_prune(names, keep=5) == []

@@ -146,8 +146,8 @@ class TestFindAssignments:
     ("V=a\\ b\n", 1, "backslash escape"),
     ("V=$'a b'\n", 1, "$'...' quoting"),
     ("V=a\nV+=\" b\"\n", 2, "+= (append) is not supported"),
-    ("if true; then\n  V=a\nfi\n", 2, "compound command"),
-    ("V=a true\n", 1, "command prefix"),
+    ("if true; then\n  V=a\nfi\n", 2, "V is assigned inside an if"),
+    ("V=a true\n", 1, "V is assigned as a prefix of the command 'true'"),
     ("A=1\ncat <<EOF\nV=x\nEOF\n", 2, "here-documents"),
     ("A=\"$(echo\n", 1, "$( opened here is never closed"),
     ("A=1\r\nV=\"quiet\"\r\n", 2, "carriage return"),
@@ -159,6 +159,89 @@ def test_content_it_cannot_follow_fails_with_line(text, lineno, message):
     assert raised.value.lineno == lineno
     assert message in raised.value.message
     assert str(raised.value).startswith("line %d: " % lineno)
+
+
+ISSUE_FIRST = 'V="quiet iommu=pt"\n'
+
+
+# Each form the shell may skip, run elsewhere or not keep: the edit fails naming the line.
+@pytest.mark.parametrize("text, lineno, message", [
+    (ISSUE_FIRST + 'false && V="x"\n', 2, "V is assigned in a && / || list"),
+    (ISSUE_FIRST + 'true || V="x"\n', 2, "V is assigned in a && / || list"),
+    (ISSUE_FIRST + 'V="x" && true\n', 2, "V is assigned in a && / || list"),
+    (ISSUE_FIRST + 'f() { V="x"; }\n', 2, "V is assigned inside a function, which runs only when it is called"),
+    (ISSUE_FIRST + 'f() {\n  V="x"\n}\n', 3, "inside a function"),
+    (ISSUE_FIRST + 'f()\n(\n  V="x"\n)\n', 4, "inside a function"),
+    (ISSUE_FIRST + 'function f {\n  V="x"\n}\n', 3, "inside a function"),
+    (ISSUE_FIRST + 'function f() { V="x"; }\n', 2, "inside a function"),
+    (ISSUE_FIRST + 'if false; then\n  :\nelse\n  V="x"\nfi\n', 5, "V is assigned inside an if"),
+    (ISSUE_FIRST + 'if false; then :; elif true; then V="x"; fi\n', 2, "inside an if"),
+    (ISSUE_FIRST + 'case a in\n  b) V="x" ;;\nesac\n', 3, "V is assigned inside a case"),
+    (ISSUE_FIRST + 'case a in (b|c)\n  V="x"\nesac\n', 3, "inside a case"),
+    (ISSUE_FIRST + 'for i in a; do V="x"; done\n', 2, "V is assigned inside a for or select loop"),
+    (ISSUE_FIRST + 'while false; do\n  V="x"\ndone\n', 3, "V is assigned inside a while or until loop"),
+    (ISSUE_FIRST + 'until true; do V="x"; done\n', 2, "inside a while or until loop"),
+    (ISSUE_FIRST + '( V="x" )\n', 2, "V is assigned inside a ( ) subshell"),
+    (ISSUE_FIRST + '{ V="x"; }\n', 2, "V is assigned inside a { } group"),
+    (ISSUE_FIRST + 'V="x" | cat\n', 2, "V is assigned in a pipeline (|)"),
+    (ISSUE_FIRST + 'V="x" &\n', 2, "V is assigned in a command run in the background (&)"),
+    (ISSUE_FIRST + '! V="x"\n', 2, "V is assigned after ! or time"),
+    (ISSUE_FIRST + 'V="x" >/dev/null\n', 2, "V is assigned on a line with a redirection"),
+    (ISSUE_FIRST + 'V="x" 2>/dev/null\n', 2, "on a line with a redirection"),
+    (ISSUE_FIRST + 'V="x" true\n', 2, "V is assigned as a prefix of the command 'true'"),
+    (ISSUE_FIRST + 'declare V="x"\n', 2, "V is assigned as an argument of 'declare'"),
+    (ISSUE_FIRST + 'return 0 2>/dev/null\nV="x"\n', 3, "after line 2, whose exit or return may stop the shell"),
+    (ISSUE_FIRST + '[ -n "$A" ] || exit 0\nV="x"\n', 3, "after line 2"),
+    (ISSUE_FIRST + 'unset V\n', 2, "a command names V"),
+    (ISSUE_FIRST + 'read -r V < /etc/hostname\n', 2, "a command names V"),
+    (ISSUE_FIRST + 'eval "V=x"\n', 2, "a command names V"),
+    (ISSUE_FIRST + ': "${V:=x}"\n', 2, "V is assigned through ${V:=...}"),
+    (ISSUE_FIRST + 'A="${V=x}"\n', 2, "V is assigned through ${V:=...}"),
+    ('V=${X:-$(echo iommu=pt)}\n', 1, "uses command substitution"),
+    ('V="${X:-$(echo iommu=pt)}"\n', 1, "uses command substitution"),
+    ('V="quiet `echo iommu=pt`"\n', 1, "uses command substitution"),
+    ('V="${X:-`echo iommu=pt`}"\n', 1, "uses command substitution"),
+    ('V=${X:-`echo iommu=pt`}\n', 1, "uses command substitution"),
+    ('V=$((1+2))\n', 1, "uses command substitution"),
+    ('if true; then\n  A=1\n', 3, "unexpected end of the file where the shell expects 'fi'"),
+    ('A=1\nfi\nV=a\n', 2, "unexpected 'fi' where the shell expects a command"),
+    ('A=1 )\n', 1, "unexpected ')'"),
+    ('cat < \nV=a\n', 1, "unexpected line end where the shell expects a file name"),
+])
+def test_assignments_the_shell_may_not_keep_fail_with_line(text, lineno, message):
+    with pytest.raises(GrubDefaultError) as raised:
+        edit_variable(text, "V", [present("iommu", "nopt")])
+    assert (raised.value.lineno, message in raised.value.message) == (lineno, True), raised.value.message
+
+
+@needs_bash
+@pytest.mark.parametrize("tail", ['false && V="x"\n', 'f() { V="x"; }\n', 'function f {\n  V="x"\n}\n',
+                                  'V="x" | cat\n', '( V="x" )\n', 'true || V="x"\n'])
+def test_bash_keeps_the_first_value_where_the_old_editor_saw_a_last_one(tmp_path, tail):
+    """Why those forms are refused: the second line is not what the shell keeps."""
+    assert bash_tokens(tmp_path, ISSUE_FIRST + tail, "V") == ["quiet", "iommu=pt"]
+
+
+# Forms around the variable that the parser follows; bash agrees on the value.
+@needs_bash
+@pytest.mark.parametrize("text", [
+    'export V="a iommu=pt"\n',
+    'A=1; V="a iommu=pt" B=2\n',
+    'if [ -n "$V" ] && [[ $V == *x* || ( -z $A ) ]]; then\n  A="$V"\nfi\nV="a iommu=pt"\n',
+    'f() {\n  echo "$V" | cat >/dev/null 2>&1\n}\nV="a iommu=pt"\n',
+    'function g { :; }\ncase "$A" in\n  (x|y) B=1 ;;\n  *) B=2 ;&\nesac\nV="a iommu=pt"\n',
+    'for ((i = 0; i < 2; i++)); do B=$i; done\n(( C = 1 ))\nV="a iommu=pt"\n',
+    'for i in 1 2\ndo\n  B=$i\ndone\nwhile false; do :; done\nV="a iommu=pt"\n',
+    'X=$(cat <(echo) 2>&1 || echo "${V}" \'x\')\ncat <<< "$V" >/dev/null &\nV="a iommu=pt"\n',
+    'GRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null || echo Debian`\nexport V\nV="a iommu=pt"\n',
+    'echo "${#V} ${!A}" >/dev/null\nV="a iommu=pt"\n',
+    'V="x"\nV="a iommu=pt"\n',
+    'A=1 \\\n  B=2\nV="a iommu=pt"\n',
+])
+def test_top_level_assignments_among_other_shell_are_edited(tmp_path, text):
+    (result, bash) = (edit_variable(text, "V", [present("iommu", "nopt")]), bash_tokens(tmp_path, text, "V"))
+    assert result.before == bash == ["a", "iommu=pt"]
+    assert bash_tokens(tmp_path, result.text, "V") == ["a", "iommu=nopt"]
 
 
 class TestEdit:

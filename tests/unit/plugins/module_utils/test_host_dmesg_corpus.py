@@ -18,7 +18,9 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.host_model import bui
 # file name: (sev_api, sev_build, snp_api, snp_build, problem ids, ready)
 EXPECTED = {
     # Early SNP stack: only the SNP line, without ccp prefix; SNP came up.
-    "early-sev-snp-devel-readme-api-1.22-three-supported-lines.log": (None, None, "1.22", 22, [], True),
+    # Pre-release SNP firmware 1.22: below the 1.51 floor that released kernels enforce.
+    "early-sev-snp-devel-readme-api-1.22-three-supported-lines.log": (
+        None, None, "1.22", 22, ["snp_firmware_too_old"], False),
     # Firmware 0.31 never got the SNP line; the kernel says SNP needs >= 1:51; legacy INIT failed 0x1.
     "fail-5.14-snp-host-fw-api-0.31-build-43-requires-1.51.log": (
         "0.31", 43, None, None, ["snp_firmware_too_old", "sev_init_failed"], False),

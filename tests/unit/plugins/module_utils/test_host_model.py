@@ -17,8 +17,8 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.host_model import (
     parse_cpuinfo,
     reboot_required,
     sev_firmware_file,
-    token_present,
 )
+from ansible_collections.coco.sev_snp.plugins.module_utils.snp_cmdline import default_options, options_from_tokens
 
 EPYC_FLAGS = "fpu vme de pse tsc msr pae svm sme sev sev_es sev_snp"
 
@@ -149,20 +149,43 @@ def test_iommu_mode(types, tokens, mode):
     assert iommu_mode(types, tokens, None) == mode
 
 
-def test_token_matching_uses_kernel_name_rules():
-    assert token_present(["kvm-amd.sev_snp=1"], "kvm_amd.sev-snp=1")
-    assert not token_present(["iommu=pt"], "iommu=nopt")
-    assert not token_present(["iommu=nopt"], "iommu")
-    assert not token_present(None, "iommu=nopt")
+@pytest.mark.parametrize("tokens, mode", [
+    (["iommu.passthrough=on"], "passthrough"),
+    (["iommu.passthrough=y"], "passthrough"),
+    (["iommu.passthrough=true"], "passthrough"),
+    (["iommu.passthrough=off"], "translated"),
+    (["iommu.passthrough=0"], "translated"),
+    (["amd_iommu=fullflush,off"], "disabled"),
+    (["amd_iommu=fullflush"], None),
+    (["iommu=nopt,pt"], "passthrough"),
+    (["iommu=off"], "disabled"),
+    (["iommu=pt", "--", "iommu=nopt"], "passthrough"),
+    (["kvm-amd.sev_snp=1"], None),
+])
+def test_iommu_mode_reads_options_as_the_kernel_does(tokens, mode):
+    assert iommu_mode(None, tokens, None) == (mode or "unknown")
 
 
 def test_reboot_required():
-    required, forbidden = ["iommu=nopt"], ["iommu=pt", "amd_iommu=off"]
-    assert reboot_required(["iommu=nopt"], ["iommu=nopt"], required, forbidden) == (False, [])
-    assert reboot_required(["quiet"], ["iommu=nopt"], required, forbidden) == (True, ["iommu=nopt"])
-    assert reboot_required(["iommu=pt"], ["iommu=nopt"], required, forbidden) == (True, ["iommu=nopt", "no iommu=pt"])
-    assert reboot_required(["quiet"], ["quiet"], required, forbidden) == (False, [])
-    assert reboot_required(None, ["iommu=nopt"], required, forbidden) == (False, [])
+    options = options_from_tokens(["iommu=nopt"], ["iommu=pt", "amd_iommu=off"])
+    assert reboot_required(["iommu=nopt"], ["iommu=nopt"], options) == (False, [])
+    assert reboot_required(["quiet"], ["iommu=nopt"], options) == (True, ["iommu=nopt"])
+    assert reboot_required(["iommu=pt"], ["iommu=nopt"], options) == (True, ["iommu=nopt", "no iommu=pt"])
+    assert reboot_required(["quiet"], ["quiet"], options) == (False, [])
+    assert reboot_required(None, ["iommu=nopt"], options) == (False, [])
+    assert reboot_required(["iommu=nopt"], None, options) == (False, [])
+
+
+def test_reboot_required_with_the_collections_options():
+    options = default_options()
+    pending, what = reboot_required(["iommu=nopt", "iommu.passthrough=on"], ["iommu=nopt"], options)
+    assert pending is True
+    assert what == ["no iommu.passthrough=<1, y, on or true>"]
+    pending, what = reboot_required(["amd_iommu=fullflush,off"], ["iommu=nopt", "amd_iommu=fullflush"], options)
+    assert pending is True
+    assert what == ["iommu=nopt", "no amd_iommu=off (also inside a comma list)"]
+    # Configured but not running, and the configuration itself is wrong: not a pending reboot.
+    assert reboot_required(["quiet"], ["iommu.passthrough=1"], options) == (False, [])
 
 
 # ------------------------------------------------------------------ decisions
@@ -323,8 +346,7 @@ def test_grub_lacks_nopt_and_reboot_pending():
 
 def test_extra_required_and_forbidden_options():
     facts = build_facts(snapshot(cmdline_configured=["iommu=nopt", "mitigations=off"]),
-                        required_cmdline=["iommu=nopt", "kvm_amd.sev_snp=1"],
-                        forbidden_cmdline=["mitigations=off"])
+                        options_from_tokens(["iommu=nopt", "kvm_amd.sev_snp=1"], ["mitigations=off"]))
     message = problem(facts, "iommu_nopt_not_configured")["message"]
     assert "kvm_amd.sev_snp=1" in message and "mitigations=off" in message
 

@@ -153,13 +153,29 @@ def test_iommu_identity_and_grub_change_pending(run, milan):
     assert ids[0] == "iommu_passthrough" and "reboot_pending" in ids
 
 
-def test_broken_grub_file_is_a_warning_not_a_crash(run, milan, monkeypatch):
-    warnings = []
-    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, text: warnings.append(text))
+def test_broken_grub_file_is_a_problem_not_a_crash(run, milan):
     (milan / "etc/default/grub").write_text('GRUB_CMDLINE_LINUX_DEFAULT="quiet\n')
-    result = run({"root": str(milan)})[0]
-    assert result["ansible_facts"]["sev_snp"]["cmdline"]["configured"] == []
-    assert len(warnings) == 1 and "cannot be parsed" in warnings[0]
+    facts = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]
+    assert facts["cmdline"]["configured"] == []
+    found = [p for p in facts["problems"] if p["id"] == "iommu_nopt_not_configured"]
+    assert len(found) == 1 and "/etc/default/grub cannot be parsed" in found[0]["message"]
+    assert "sev_snp_host_grub_file" in found[0]["fix"]
+
+
+def test_missing_grub_file_is_reported_with_the_role_variable(run, milan):
+    (milan / "etc/default/grub").unlink()
+    facts = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]
+    found = [p for p in facts["problems"] if p["id"] == "iommu_nopt_not_configured"]
+    assert found and found[0]["message"] == ("The boot configuration cannot be checked: /etc/default/grub does "
+                                             "not exist.")
+    assert "sev_snp_host_grub_file" in found[0]["fix"]
+
+
+def test_grub_file_option_reads_another_file(run, milan):
+    (milan / "etc/default/grub").rename(milan / "etc/default/grub.sev")
+    facts = run({"root": str(milan), "grub_file": "/etc/default/grub.sev"})[0]["ansible_facts"]["sev_snp"]
+    assert "iommu=nopt" in facts["cmdline"]["configured"]
+    assert "iommu_nopt_not_configured" not in [p["id"] for p in facts["problems"]]
 
 
 def test_container_like_tree(run, tmp_path):
@@ -170,7 +186,8 @@ def test_container_like_tree(run, tmp_path):
     facts = run({"root": str(root)})[0]["ansible_facts"]["sev_snp"]
     assert facts["kvm"]["loaded"] is None
     assert facts["kernel_log"]["source"] is None
-    assert [p["id"] for p in facts["problems"]] == ["msr_module_not_persistent", "kernel_log_unavailable"]
+    assert [p["id"] for p in facts["problems"]] == ["msr_module_not_persistent", "iommu_nopt_not_configured",
+                                                    "kernel_log_unavailable"]
     assert facts["ready"] is False
 
 
@@ -253,6 +270,9 @@ def test_bad_cmdline_option_argument(run, milan):
 
 
 def test_os_and_container_from_the_tree(run, milan):
+    facts = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]
+    assert facts["os"] == {"id": "opensuse-leap", "name": "openSUSE Leap", "version": "15.7", "family": "Suse"}
+    (milan / "etc/os-release").unlink()
     facts = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]
     assert facts["os"] == {"id": None, "name": None, "version": None, "family": None}
     assert facts["container"] == {"detected": False, "type": None}

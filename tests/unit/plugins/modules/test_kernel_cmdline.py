@@ -175,7 +175,7 @@ def test_unfollowable_content_fails_with_line_and_leaves_file(run, tmp_path):
 
 
 @pytest.mark.parametrize("options, message", [
-    ([{"name": "iommu=pt"}], "may not contain whitespace, quotes, '='"),
+    ([{"name": "iommu=pt"}], "may not contain whitespace, NUL, quotes, '='"),
     ([{"name": "console", "value": "tty0 ttyS0"}], "may not contain whitespace"),
     ([{"name": "iommu", "value": "nopt"}, {"name": "iommu", "state": "absent"}], "both present and absent"),
 ])
@@ -218,3 +218,125 @@ def test_runs_as_a_module_process(tmp_path, grub):
     # ansible-core 2.19 reports warnings as structured events; older releases as strings.
     assert "GRUB_CMDLINE_LINUX_DEFAULT is assigned 2 times (lines 1, 2)" in json.dumps(result["warnings"])
     assert grub.read_text() == 'GRUB_CMDLINE_LINUX_DEFAULT="a"\nGRUB_CMDLINE_LINUX_DEFAULT=iommu=nopt\n'
+
+
+def _run_unprivileged(args):
+    """Run the module as an ordinary user: as nobody in a forked child when the tests run as root."""
+    if os.geteuid() != 0:
+        return _module_result(args)
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child, which reports through the pipe
+        try:
+            os.close(read_end)
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            payload = json.dumps(_module_result(args))
+        except BaseException as error:  # the parent fails the test with this text
+            payload = json.dumps({"child_error": repr(error)})
+        with os.fdopen(write_end, "w") as stream:
+            stream.write(payload)
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as stream:
+        payload = stream.read()
+    os.waitpid(child, 0)
+    result = json.loads(payload)
+    assert "child_error" not in result, result
+    return result
+
+
+def _module_result(args):
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        patch_module_exits(monkeypatch)
+        with patch_module_args(args):
+            try:
+                kernel_cmdline.main()
+            except (ExitJson, FailJson) as raised:
+                return dict(raised.args[0], exited="fail" if isinstance(raised, FailJson) else "exit")
+    raise AssertionError("the module neither exited nor failed")
+
+
+@pytest.fixture
+def shared_dir():
+    """A directory an unprivileged user can reach (pytest's tmp_path is private to its user)."""
+    import shutil
+    import tempfile
+    path = tempfile.mkdtemp(prefix="kernel-cmdline-")
+    os.chmod(path, 0o755)
+    yield path
+    os.chmod(path, 0o755)
+    shutil.rmtree(path)
+
+
+@pytest.mark.parametrize("backup", [False, True])
+def test_read_only_directory_fails_clearly_and_leaves_nothing(shared_dir, backup):
+    path = os.path.join(shared_dir, "grub")
+    with open(path, "w") as handle:
+        handle.write(SUSE)
+    os.chmod(path, 0o644)
+    os.chmod(shared_dir, 0o555)
+    result = _run_unprivileged({"path": path, "options": SNP_OPTIONS, "backup": backup})
+    assert result["exited"] == "fail" and result["changed"] is False
+    assert result["msg"].startswith("cannot write %s: no permission to create files in %s; run as a user that may "
+                                    "write there (for example with become: true)" % (path, shared_dir))
+    assert result["msg"].endswith("the file was not changed")
+    assert os.listdir(shared_dir) == ["grub"], "no backup and no temporary file"
+    with open(path) as handle:
+        assert handle.read() == SUSE
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs a file owned by another user than the one running the module")
+@pytest.mark.parametrize("backup", [False, True])
+def test_owner_that_cannot_be_kept_is_refused_and_the_backup_removed(shared_dir, backup):
+    path = os.path.join(shared_dir, "grub")
+    with open(path, "w") as handle:
+        handle.write(SUSE)
+    os.chmod(path, 0o644)
+    os.chmod(shared_dir, 0o777)
+    result = _run_unprivileged({"path": path, "options": SNP_OPTIONS, "backup": backup})
+    assert result["exited"] == "fail" and result["changed"] is False
+    assert "cannot keep the owner 0:0 of %s" % path in result["msg"]
+    assert result["msg"].endswith("the file was not changed")
+    assert os.listdir(shared_dir) == ["grub"]
+    after = os.stat(path)
+    assert (after.st_uid, stat.S_IMODE(after.st_mode)) == (0, 0o644)
+    with open(path) as handle:
+        assert handle.read() == SUSE
+
+
+def test_write_failure_removes_the_backup(run, grub, tmp_path, monkeypatch):
+    def full_disk(path, data):
+        raise kernel_cmdline.AtomicWriteError("cannot replace %s: No space left on device" % path, path)
+    monkeypatch.setattr(kernel_cmdline, "atomic_write", full_disk)
+    result, _warnings = run({"path": str(grub), "options": SNP_OPTIONS, "backup": True}, fails=True)
+    assert result["msg"] == "cannot replace %s: No space left on device; the file was not changed" % grub
+    assert result["changed"] is False and "backup_file" not in result
+    assert os.listdir(str(tmp_path)) == ["grub"] and grub.read_text() == SUSE
+
+
+@pytest.mark.parametrize("text, lineno, message", [
+    (SUSE + 'false && GRUB_CMDLINE_LINUX_DEFAULT="x"\n', 5, "is assigned in a && / || list"),
+    (SUSE + 'f() { GRUB_CMDLINE_LINUX_DEFAULT="x"; }\n', 5, "is assigned inside a function"),
+    ('GRUB_CMDLINE_LINUX_DEFAULT=${X:-$(echo iommu=pt)}\n', 1, "uses command substitution"),
+])
+def test_assignment_the_shell_may_skip_fails_naming_the_line(run, tmp_path, text, lineno, message):
+    path = tmp_path / "grub"
+    path.write_text(text)
+    result, _warnings = run({"path": str(path), "options": SNP_OPTIONS}, fails=True)
+    assert result["msg"].startswith("%s line %d: " % (path, lineno)) and message in result["msg"]
+    assert result["lineno"] == lineno and path.read_text() == text
+    assert os.listdir(str(tmp_path)) == ["grub"]
+
+
+def test_match_list_and_bool_through_the_module(run, tmp_path):
+    path = tmp_path / "grub"
+    path.write_text('GRUB_CMDLINE_LINUX_DEFAULT="quiet iommu.passthrough=on amd_iommu=fullflush,off"\n')
+    options = [{"name": "iommu.passthrough", "value": "1", "match": "bool", "state": "absent"},
+               {"name": "amd_iommu", "value": "off", "match": "list", "state": "absent"}]
+    result, _warnings = run({"path": str(path), "options": options})
+    assert path.read_text() == 'GRUB_CMDLINE_LINUX_DEFAULT="quiet amd_iommu=fullflush"\n'
+    assert result["after"] == ["quiet", "amd_iommu=fullflush"]
+    result, _warnings = run({"path": str(path), "options": [{"name": "x", "value": "1", "match": "glob"}]}, fails=True)
+    assert "value of match must be one of: exact, list, bool" in result["msg"]
