@@ -855,6 +855,8 @@ DECISIONS = [
      warn("iommu_nopt_not_configured"), True),
     ("grub lacks iommu=nopt on Intel", {"cpuinfo": cpu_block(**INTEL), "cmdline_configured": ["quiet"]},
      err("not_amd_epyc"), False),
+    ("grub lacks iommu=nopt on Rome", {"cpuinfo": cpu_block(**ROME), "cmdline_configured": ["quiet"]},
+     err("cpu_generation_unsupported"), False),
     # --- unreadable files
     ("sev_snp parameter unreadable", {"kvm_amd_parameters": {"sev": "Y", "sev_es": "Y", "sev_snp": None},
                                       "unreadable": ["sys/module/kvm_amd/parameters/sev_snp"]},
@@ -901,6 +903,8 @@ RMP_OFF = {
     ({"cpuinfo": cpu_block(flags="fpu svm sme")}, ["kvm_snp_disabled"]),
     ({"cpuinfo": cpu_block(flags=MILAN_NO_SNP_FLAG + " sev_snp")}, ["kvm_snp_disabled"]),
     (NOT_LOADED, ["kvm_amd_not_loaded"]),
+    # kvm_amd state unknown (no /proc/modules, no /sys/module view): the flags alone do not decide
+    ({"proc_modules": None, "sys_module_kvm_amd": None}, []),
     ({"kvm_amd_parameters": None}, []),
     ({"kvm_amd_parameters": {"sev": "Y", "sev_es": "Y", "sev_snp": None}}, ["kvm_snp_disabled"]),
     ({"kernel_log": RMP_OFF["kernel_log"].replace(BOOT_LINE, "")}, ["kvm_snp_disabled"]),
@@ -920,6 +924,7 @@ def message(changes, problem_id):
 
 
 def test_cpu_messages_name_what_was_found():
+    assert message({"cpuinfo": cpu_block(**INTEL)}, "not_amd_epyc").startswith("CPU vendor is GenuineIntel;")
     assert "family unknown" in message({"cpuinfo": cpu_block(vendor="HygonGenuine", family=None, model=None)},
                                        "not_amd_epyc")
     assert message({"cpuinfo": cpu_block(family=23, model=0x20)}, "cpu_generation_unsupported").startswith(
@@ -1149,6 +1154,11 @@ def test_operator_minimum_message_names_the_minimum(min_api, min_build, message_
     found = decide(confirmed_facts("1.54", 30), min_api, min_build)["blocking"][0]
     assert found["message"] == message_text
     assert found["fix"].endswith(fix_text)
+
+
+def test_operator_minimum_without_firmware_facts():
+    result = decide({"kvm": {"sev_snp": True}}, "1.55")
+    assert blocking_ids(result) == ["snp_firmware_below_minimum"]
 
 
 @pytest.mark.parametrize("cpu, fix_text", [
