@@ -450,6 +450,8 @@ def test_every_problem_has_a_documented_id_and_concrete_fix():
 BOOT_LINE = "[    0.000000] Linux version 6.4.0-150700.53-coco (geeko@buildhost)\n"
 RMP_LINE = "[    0.000000] SEV-SNP: RMP table physical range [0x0000000098900000 - 0x00000000a8efffff]\n"
 SNP_API_LINE = "[    5.270270] ccp 0000:46:00.1: SEV-SNP API:1.55 build:21\n"
+# What a ring buffer holds after weeks of uptime: no boot line, no ccp line.
+ROTATED_LOG = "[88231.1] br0: port 2(vnet3) entered forwarding state\n"
 MILAN_NO_SNP_FLAG = "fpu vme de pse tsc msr pae svm sme sev sev_es"
 THREADRIPPER = {"family": 25, "model": 8, "name": "AMD Ryzen Threadripper PRO 5995WX 64-Cores"}
 ROME = {"family": 23, "model": 49, "name": "AMD EPYC 7502 32-Core Processor"}
@@ -868,15 +870,10 @@ DECISIONS = [
      warn("kernel_log_unavailable"), True),
     ("log without boot but with the SNP line", {"kernel_log": SNP_API_LINE}, [], True),
     ("log from boot without SEV lines", {"kernel_log": BOOT_LINE}, [], True),
-    ("rotated log, CPU unknown", {"cpuinfo": None, "kernel_log": "[88231.1] br0: port 2(vnet3) entered forwarding "
-                                                                 "state\n"},
-     warn("kernel_log_unavailable"), True),
-    ("rotated log on Rome", {"cpuinfo": cpu_block(**ROME), "kernel_log": "[88231.1] br0: port 2 entered "
-                                                                          "forwarding state\n"},
+    ("rotated log, CPU unknown", {"cpuinfo": None, "kernel_log": ROTATED_LOG}, warn("kernel_log_unavailable"), True),
+    ("rotated log on Rome", {"cpuinfo": cpu_block(**ROME), "kernel_log": ROTATED_LOG},
      err("cpu_generation_unsupported"), False),
-    ("rotated log on Intel", {"cpuinfo": cpu_block(**INTEL), "kernel_log": "[88231.1] br0: port 2 entered "
-                                                                            "forwarding state\n"},
-     err("not_amd_epyc"), False),
+    ("rotated log on Intel", {"cpuinfo": cpu_block(**INTEL), "kernel_log": ROTATED_LOG}, err("not_amd_epyc"), False),
 ]
 
 
@@ -1061,9 +1058,9 @@ def test_unreadable_files_are_listed_as_absolute_paths():
 
 @pytest.mark.parametrize("changes, start", [
     ({"kernel_log": None, "kernel_log_error": None}, "No kernel log could be read, so"),
-    ({"kernel_log": "[88231.1] br0: port 2 entered forwarding state\n", "kernel_log_source": "journal"},
+    ({"kernel_log": ROTATED_LOG, "kernel_log_source": "journal"},
      "The kernel log (journal) has no ccp/SEV lines"),
-    ({"kernel_log": "[88231.1] br0: port 2 entered forwarding state\n", "kernel_log_source": None},
+    ({"kernel_log": ROTATED_LOG, "kernel_log_source": None},
      "The kernel log (unknown source) has no ccp/SEV lines"),
 ])
 def test_kernel_log_unavailable_message(changes, start):
