@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.coco.sev_snp.plugins.module_utils import snp_report
+from ansible_collections.coco.sev_snp.plugins.module_utils import amd_certs, snp_report
 
 AMD_OID = "1.3.6.1.4.1.3704.1."
 PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA384()), salt_length=48)
@@ -75,9 +75,13 @@ def der(cert):
 
 
 class StandInAmdCa(object):
-    """ARK + ASK (or ASVK when ``vlek``) for one product."""
+    """ARK + ASK (or ASVK when ``vlek``) for one product.
 
-    def __init__(self, product="Milan", key_size=2048, vlek=False, label=""):
+    Its ARK is not AMD's: verification accepts it only through ``anchors()`` (trust_anchors).
+    ``ask_padding`` and ``ark_signer`` build the malformed chains the checks must refuse.
+    """
+
+    def __init__(self, product="Milan", key_size=2048, vlek=False, label="", ask_padding=PSS, ark_signer=None):
         self.product = product
         self.vlek = vlek
         self.ark_key = rsa_key("ark-%s%s" % (product, label), key_size)
@@ -85,16 +89,20 @@ class StandInAmdCa(object):
         ark_name = "ARK-%s" % product
         self.intermediate_name = ("SEV-VLEK-%s" if vlek else "SEV-%s") % product
         self.ark = _builder(ark_name, ark_name, self.ark_key.public_key(), days=9000).sign(
-            self.ark_key, hashes.SHA384(), rsa_padding=PSS)
+            ark_signer or self.ark_key, hashes.SHA384(), rsa_padding=PSS)
         self.ask = _builder(self.intermediate_name, ark_name, self.ask_key.public_key(), days=9000).sign(
-            self.ark_key, hashes.SHA384(), rsa_padding=PSS)
+            self.ark_key, hashes.SHA384(), rsa_padding=ask_padding)
 
     def chain_pem(self):
         """The bundle as KDS serves it: intermediate first, then ARK."""
         return pem(self.ask, self.ark)
 
+    def anchors(self):
+        """This stand-in's ARK as a trust anchor, the way trust_anchors passes it."""
+        return amd_certs.load_trust_anchors([("stand-in ARK-%s" % self.product, pem(self.ark))])
+
     def issue_vek(self, chip_id=b"\x11" * 64, tcb=None, key=None, not_before=None, days=2555,
-                  hash_algorithm=None):
+                  hash_algorithm=None, padding_scheme=PSS):
         tcb = tcb or {"bootloader": 3, "tee": 0, "snp": 8, "microcode": 115}
         key = key or p384_key("vek")
         subject = "SEV-VLEK" if self.vlek else "SEV-VCEK"
@@ -113,7 +121,7 @@ class StandInAmdCa(object):
         for suffix, value in extensions:
             builder = builder.add_extension(
                 x509.UnrecognizedExtension(x509.ObjectIdentifier(AMD_OID + suffix), value), critical=False)
-        return builder.sign(self.ask_key, hash_algorithm or hashes.SHA384(), rsa_padding=PSS)
+        return builder.sign(self.ask_key, hash_algorithm or hashes.SHA384(), rsa_padding=padding_scheme)
 
 
 CPUID = {"Milan": (0x19, 0x01, 0x01), "Genoa": (0x19, 0x11, 0x01), "Turin": (0x1A, 0x02, 0x00)}
@@ -121,7 +129,7 @@ CPUID = {"Milan": (0x19, 0x01, 0x01), "Genoa": (0x19, 0x11, 0x01), "Turin": (0x1
 
 def make_report(vek_key, version=3, product="Milan", chip_id=b"\x11" * 64, tcb=None, policy=0x30000,
                 report_data=b"", measurement=b"\x22" * 48, host_data=b"", vmpl=0, signing_key="VCEK",
-                mask_chip_key=False):
+                mask_chip_key=False, signature_algo=1):
     """An attestation report laid out like the PSP's and signed with ``vek_key``."""
     tcb = tcb or {"bootloader": 3, "tee": 0, "snp": 8, "microcode": 115}
     if product == "Turin":
@@ -130,7 +138,7 @@ def make_report(vek_key, version=3, product="Milan", chip_id=b"\x11" * 64, tcb=N
     data = bytearray(snp_report.REPORT_SIZE)
     struct.pack_into("<IIQ", data, 0, version, 0, policy)
     key_info = (1 if signing_key == "VLEK" else 0) << 2 | (2 if mask_chip_key else 0)
-    struct.pack_into("<IIQQI", data, 0x30, vmpl, 1, tcb_raw, 0x1, key_info)
+    struct.pack_into("<IIQQI", data, 0x30, vmpl, signature_algo, tcb_raw, 0x1, key_info)
     data[0x50:0x90] = report_data.ljust(64, b"\x00")
     data[0x90:0xC0] = measurement
     data[0xC0:0xE0] = host_data.ljust(32, b"\x00")
