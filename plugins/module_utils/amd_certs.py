@@ -224,7 +224,7 @@ def vek_extensions(cert):
     return result
 
 
-def _verify_signed_by(cert, issuer, check):
+def verify_signed_by(cert, issuer, check):
     """Signature of ``cert`` under ``issuer``'s key; AMD signs everything with RSA-PSS / SHA-384."""
     if cert.issuer != issuer.subject:
         raise ChainError(check, "issuer %r does not match %r" % (common_name(cert.issuer), common_name(issuer.subject)))
@@ -280,8 +280,8 @@ def verify_ca_chain(chain_certs, product, signing_key, trust_anchors=None):
     ark, intermediate = pick_chain(chain_certs, product, signing_key)
     anchor = anchor_for(ark, product, trust_anchors)
     with amd_serial_numbers_tolerated():
-        _verify_signed_by(ark, ark, "ARK self-signature")
-        _verify_signed_by(intermediate, ark, "%s signed by ARK" % intermediate_label(signing_key))
+        verify_signed_by(ark, ark, "ARK self-signature")
+        verify_signed_by(intermediate, ark, "%s signed by ARK" % intermediate_label(signing_key))
     return ark, intermediate, anchor
 
 
@@ -310,7 +310,7 @@ def verify_chain(chain_data, vek_data, product=None, now=None, trust_anchors=Non
     ark, intermediate, anchor = verify_ca_chain(chain_certs, product, signing_key, trust_anchors)
     now = now or datetime.datetime.now(datetime.timezone.utc)
     with amd_serial_numbers_tolerated():
-        _verify_signed_by(vek, intermediate, "%s signed by %s" % (signing_key, intermediate_label(signing_key)))
+        verify_signed_by(vek, intermediate, "%s signed by %s" % (signing_key, intermediate_label(signing_key)))
         for cert, label in ((ark, "ARK"), (intermediate, "ASK/ASVK"), (vek, signing_key)):
             _check_validity(cert, now, "%s validity" % label)
     vek_key = vek.public_key()
