@@ -36,3 +36,18 @@ _finder = _AnsibleCollectionFinder(paths=[_BASE])
 _finder._install()
 
 sys.path.insert(0, os.path.dirname(__file__))
+
+
+import pytest  # noqa: E402
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: takes seconds (a playbook run, thousands of signatures); the mutation run skips it")
+
+
+@pytest.fixture
+def collections_path():
+    """The directory that holds ansible_collections/coco/sev_snp for this run's tests, for
+    tests that start ansible-playbook (a copy of the tree under test finds itself)."""
+    return _BASE

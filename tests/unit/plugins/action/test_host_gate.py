@@ -168,9 +168,10 @@ PLAYBOOK = """
 """
 
 
-def test_real_playbook_run(tmp_path):
+@pytest.mark.slow
+def test_real_playbook_run(tmp_path, collections_path):
     base = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
-    collections = os.path.join(base, "build", "collections")
+    collections = collections_path
     playbook = tmp_path / "gate.yml"
     playbook.write_text(PLAYBOOK)
     root = os.path.join(base, "tests", "fixtures", "host", "roots", "milan-ready")

@@ -46,6 +46,7 @@ def test_pem_vek_accepted(milan, milan_vcek):
     _verify(report, pem(milan_vcek), milan)
 
 
+@pytest.mark.slow
 def test_every_single_bit_flip_in_signed_area_fails(milan_vcek):
     """5376 flips against one parsed key: the signature covers every byte up to 0x29F."""
     key = milan_vcek.public_key()
