@@ -81,16 +81,17 @@ class StandInAmdCa(object):
     ``ask_padding`` and ``ark_signer`` build the malformed chains the checks must refuse.
     """
 
-    def __init__(self, product="Milan", key_size=2048, vlek=False, label="", ask_padding=PSS, ark_signer=None):
+    def __init__(self, product="Milan", key_size=2048, vlek=False, label="", ask_padding=PSS, ark_signer=None,
+                 not_before=None):
         self.product = product
         self.vlek = vlek
         self.ark_key = rsa_key("ark-%s%s" % (product, label), key_size)
         self.ask_key = rsa_key("ask-%s%s-%s" % (product, label, vlek), key_size)
         ark_name = "ARK-%s" % product
         self.intermediate_name = ("SEV-VLEK-%s" if vlek else "SEV-%s") % product
-        self.ark = _builder(ark_name, ark_name, self.ark_key.public_key(), days=9000).sign(
+        self.ark = _builder(ark_name, ark_name, self.ark_key.public_key(), not_before, days=9000).sign(
             ark_signer or self.ark_key, hashes.SHA384(), rsa_padding=PSS)
-        self.ask = _builder(self.intermediate_name, ark_name, self.ask_key.public_key(), days=9000).sign(
+        self.ask = _builder(self.intermediate_name, ark_name, self.ask_key.public_key(), not_before, days=9000).sign(
             self.ark_key, hashes.SHA384(), rsa_padding=ask_padding)
 
     def chain_pem(self):
@@ -161,3 +162,58 @@ def sign_report(data, vek_key):
     data[0x2A0:0x2E8] = r_value.to_bytes(72, "little")
     data[0x2E8:0x330] = s_value.to_bytes(72, "little")
     return data
+
+
+def write_evidence(directory, chip_id=b"\x5a" * 64, tcb=None, vmpl=1):
+    """Evidence for the attest Molecule scenario, from this stand-in CA (PSP and KDS stand-ins).
+
+    Layout: ark.pem (the trust anchor), kds/ (a KDS tree for a static HTTP server),
+    guest/ and wrong-nonce/ (report.bin + request.bin for the snpguest stand-in), vlek/
+    (a VLEK-signed report with an expired VLEK), host/ (ark.pem, ask.pem, vcek.pem for the
+    snphost stand-in) and measurement.txt.
+    """
+    import os
+
+    tcb = tcb or {"bootloader": 3, "tee": 0, "snp": 8, "microcode": 115}
+    since = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)
+    vcek_ca = StandInAmdCa("Milan", label="-molecule", not_before=since)
+    vlek_ca = StandInAmdCa("Milan", vlek=True, label="-molecule", not_before=since)
+    # One ARK for both chains, as AMD has: the VLEK chain is re-issued under the VCEK chain's ARK.
+    vlek_ca.ark_key, vlek_ca.ark = vcek_ca.ark_key, vcek_ca.ark
+    vlek_ca.ask = _builder(vlek_ca.intermediate_name, "ARK-Milan", vlek_ca.ask_key.public_key(), since, days=9000).sign(
+        vcek_ca.ark_key, hashes.SHA384(), rsa_padding=PSS)
+    vcek_key, vlek_key = p384_key("molecule-vcek"), p384_key("molecule-vlek")
+    vcek = vcek_ca.issue_vek(chip_id=chip_id, tcb=tcb, key=vcek_key)
+    expired = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
+    vlek = vlek_ca.issue_vek(tcb=tcb, key=vlek_key, not_before=expired, days=365)
+    measurement = bytes(range(48))
+    files = {
+        "ark.pem": pem(vcek_ca.ark),
+        "kds/vcek/v1/Milan/cert_chain": vcek_ca.chain_pem(),
+        "kds/vcek/v1/Milan/" + chip_id.hex(): der(vcek),
+        "kds/vlek/v1/Milan/cert_chain": vlek_ca.chain_pem(),
+        "host/ark.pem": pem(vcek_ca.ark),
+        "host/ask.pem": pem(vcek_ca.ask),
+        "host/vcek.pem": pem(vcek),
+        "vlek/vlek.der": der(vlek),
+        "measurement.txt": measurement.hex().encode("ascii"),
+    }
+    for case, key, signing_key in (("guest", vcek_key, "VCEK"), ("wrong-nonce", vcek_key, "VCEK"),
+                                   ("vlek", vlek_key, "VLEK")):
+        nonce = os.urandom(64)
+        files[case + "/report.bin"] = make_report(key, chip_id=chip_id, tcb=tcb, report_data=nonce, vmpl=vmpl,
+                                                  measurement=measurement, signing_key=signing_key,
+                                                  mask_chip_key=signing_key == "VLEK")
+        # A replayed report: the guest asked with a fresh nonce but got an old report.
+        files[case + "/request.bin"] = os.urandom(64) if case == "wrong-nonce" else nonce
+    for name, body in files.items():
+        path = os.path.join(directory, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as handle:
+            handle.write(body)
+
+
+if __name__ == "__main__":
+    import sys
+
+    write_evidence(sys.argv[1])
