@@ -121,9 +121,9 @@ seealso:
 EXAMPLES = r"""
 - name: Verify the report fetched from the guest
   coco.sev_snp.attestation_verify:
-    report: "{{ playbook_dir }}/evidence/{{ inventory_hostname }}/report.bin"
-    vek: "{{ playbook_dir }}/evidence/{{ inventory_hostname }}/vcek.der"
-    cert_chain: "{{ playbook_dir }}/evidence/{{ inventory_hostname }}/cert_chain.pem"
+    report: "/srv/sev-snp/evidence/{{ inventory_hostname }}/report.bin"
+    vek: "/srv/sev-snp/evidence/{{ inventory_hostname }}/vcek.der"
+    cert_chain: "/srv/sev-snp/evidence/{{ inventory_hostname }}/cert_chain.pem"
     expected_report_data: "{{ attest_nonce }}"
     expected_measurement: "{{ golden_measurement }}"  # 96 hex digits
     min_tcb:

@@ -67,7 +67,7 @@ options:
     choices: [VCEK, VLEK]
   base_url:
     description:
-      - KDS base URL; point it at a mirror for air-gapped sites. A mirror is not trusted:
+      - KDS base URL; point it at a mirror for air-gapped sites. A mirror is not trusted;
         what it serves must chain to AMD's pinned root (or to O(trust_anchors)).
     type: str
     default: https://kdsintf.amd.com
@@ -130,9 +130,9 @@ seealso:
 EXAMPLES = r"""
 - name: Fetch the chain and the VCEK for a report brought back from a guest
   coco.sev_snp.kds_fetch:
-    report: "{{ playbook_dir }}/evidence/{{ inventory_hostname }}/report.bin"
+    report: "/srv/sev-snp/evidence/{{ inventory_hostname }}/report.bin"
     product: Milan  # only needed for version 2 reports
-    dest: "{{ playbook_dir }}/kds-cache"
+    dest: /srv/sev-snp/kds-cache
   delegate_to: localhost
   register: kds
 
