@@ -196,9 +196,9 @@ import os
 import socket
 import tempfile
 import time
+from urllib.error import HTTPError, URLError
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.coco.sev_snp.plugins.module_utils import amd_certs, snp_report
