@@ -512,7 +512,8 @@ def main():
     if cached_chain is not None and vcek_cached():
         module.exit_json(anchor=cached_chain[1], **result)
     if module.check_mode:
-        module.exit_json(**dict(result, changed=True))
+        result["changed"] = True
+        module.exit_json(**result)
 
     client = KdsClient(params["base_url"], params["retries"], params["retry_delay"], params["timeout"],
                        params["deadline"], params["max_body_size"], params["validate_certs"])
@@ -526,8 +527,8 @@ def main():
         try:
             _write_atomically(module, path, body)
         except (IOError, OSError) as exc:
-            module.fail_json(msg="downloaded %s but cannot write %s: %s" % (url, path, exc),
-                             **dict(result, attempts=client.attempts))
+            result["attempts"] = client.attempts
+            module.fail_json(msg="downloaded %s but cannot write %s: %s" % (url, path, exc), **result)
         result["downloaded"].append(url)
         result["changed"] = True
 
@@ -539,7 +540,8 @@ def main():
             url, body, _vcek = client.get(vcek_url_path, vcek_check)
             store(vek_path, url, body)
     except FetchError as exc:
-        module.fail_json(msg="%s. It was not written to the cache" % exc, **dict(result, attempts=client.attempts))
+        result["attempts"] = client.attempts
+        module.fail_json(msg="%s. It was not written to the cache" % exc, **result)
     result["attempts"] = client.attempts
     module.exit_json(anchor=cached_chain[1], **result)
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Stand-in for AMD's KDS on the controller, for the attest Molecule scenario only: serves a
 # directory tree (vcek/v1/Milan/cert_chain, vcek/v1/Milan/<hwid>, vlek/v1/Milan/cert_chain)
 # on 127.0.0.1, query strings ignored, as KDS answers GET. Writes its port and pid beside

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # Stand-in for virtee's snpguest, for the attest Molecule scenario only. A container has no
 # AMD PSP, so `report` cannot ask one: it hands out a report the controller generated with
 # the test CA (tests/unit/amd_test_ca.py), taken from a "standin" directory beside the

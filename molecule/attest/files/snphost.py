@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # Stand-in for virtee's snphost, for the attest Molecule scenario only. A container has no
 # AMD PSP and no route to AMD's KDS: `fetch` copies the test CA's certificates from
 # /usr/local/share/sev-snp-standin/host. It accepts only the command line of the version it
