@@ -428,3 +428,13 @@ def test_exact_der_refuses_trailing_bytes_and_pem(milan_vcek):
 def test_trust_anchor_file_that_is_no_certificate():
     with pytest.raises(amd_certs.EncodingError, match="^load trust anchor x.pem"):
         amd_certs.load_trust_anchors([("x.pem", b"hello")])
+
+
+def test_chain_of_a_product_without_a_pinned_root_is_refused_cleanly():
+    """A v2 report names no product; a VEK issued by 'SEV-Rome' must not reach a lookup that crashes."""
+    rome = StandInAmdCa("Rome", label="-unpinned")
+    vcek = rome.issue_vek(chip_id=CHIP, tcb=TCB)
+    report = make_report(p384_key("vek"), version=2, chip_id=CHIP, tcb=TCB)
+    with pytest.raises(amd_certs.ChainError) as err:
+        amd_certs.verify_attestation(report, der(vcek), rome.chain_pem())
+    assert err.value.check == "trust anchor" and "none pinned" in err.value.detail
