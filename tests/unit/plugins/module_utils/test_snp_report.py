@@ -103,3 +103,55 @@ def test_trustee_vlek_report_fields():
     assert report["key_info"]["signing_key"] == "VLEK"
     assert report["chip_id"] == "00" * 64
     assert report["current_version"] == {"major": 1, "minor": 55, "build": 29}
+
+
+@pytest.mark.parametrize("family,model,product", [
+    (0x19, 0x00, "Milan"), (0x19, 0x0F, "Milan"),
+    (0x19, 0x10, "Genoa"), (0x19, 0x1F, "Genoa"), (0x19, 0x20, None),
+    (0x19, 0x9F, None), (0x19, 0xA0, "Genoa"), (0x19, 0xAF, "Genoa"), (0x19, 0xB0, None),
+    (0x1A, 0x00, "Turin"), (0x1A, 0x11, "Turin"), (0x1A, 0x12, None),
+    (0x18, 0x01, None), (0x1B, 0x01, None),
+])
+def test_cpuid_boundaries_between_generations(family, model, product):
+    assert snp_report.product_from_cpuid(family, model) == product
+
+
+def test_unknown_product_for_a_version_2_report_is_refused():
+    data = make_report(p384_key("vek"), version=2)
+    with pytest.raises(snp_report.ReportError, match="unknown product 'Rome'; expected one of Milan, Genoa, Turin"):
+        snp_report.parse_report(data, product="Rome")
+    assert snp_report.parse_report(data, product="Genoa")["product"] == "Genoa"
+
+
+def test_version_2_report_without_product_has_none():
+    assert snp_report.parse_report(make_report(p384_key("vek"), version=2))["product"] is None
+
+
+CHIP_HEX = bytes(range(64)).hex()
+TCB = {"bootloader": 3, "tee": 0, "snp": 8, "microcode": 115}
+
+
+@pytest.mark.parametrize("level,value", [
+    ("snp", 256), ("snp", 999), ("microcode", -1), ("tee", "x"), ("bootloader", True), ("snp", 3.5),
+    ("snp", "1e3"), ("microcode", [1]),
+])
+def test_tcb_levels_out_of_range_never_reach_a_url(level, value):
+    with pytest.raises(snp_report.ReportError, match="TCB level %s must be" % level):
+        snp_report.kds_vcek_path("Milan", CHIP_HEX, dict(TCB, **{level: value}))
+
+
+def test_tcb_level_bounds_are_inclusive():
+    path = snp_report.kds_vcek_path("Milan", CHIP_HEX, {"bootloader": 0, "tee": "0", "snp": 255, "microcode": "255"})
+    assert path.endswith("?blSPL=00&teeSPL=00&snpSPL=255&ucodeSPL=255")
+    assert snp_report.vcek_cache_name("Milan", CHIP_HEX, TCB).endswith("_bootloader3_tee0_snp8_microcode115.der")
+    with pytest.raises(snp_report.ReportError, match="0..255"):
+        snp_report.encode_tcb({"snp": 256})
+    with pytest.raises(snp_report.ReportError, match="0..255"):
+        snp_report.vcek_cache_name("Milan", CHIP_HEX, dict(TCB, snp=-1))
+
+
+def test_kds_vcek_path_refuses_unknown_product_and_bad_chip():
+    with pytest.raises(snp_report.ReportError, match="unknown product"):
+        snp_report.kds_vcek_path("Rome", CHIP_HEX, TCB)
+    with pytest.raises(snp_report.ReportError, match="not hex"):
+        snp_report.kds_vcek_path("Milan", "zz" * 64, TCB)
