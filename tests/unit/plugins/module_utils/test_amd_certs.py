@@ -2,7 +2,6 @@
 # Copyright (c) 2025 coco.sev_snp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 import datetime
-import time
 import warnings
 
 import pytest
@@ -52,7 +51,6 @@ def test_every_single_bit_flip_in_signed_area_fails(milan_vcek):
     key = milan_vcek.public_key()
     report = make_report(p384_key("vek"), chip_id=CHIP, tcb=TCB)
     assert amd_certs.report_signature_valid(key, report)
-    start = time.monotonic()
     mutable = bytearray(report)
     accepted = []
     for offset in range(snp_report.SIGNED_SIZE):
@@ -62,7 +60,6 @@ def test_every_single_bit_flip_in_signed_area_fails(milan_vcek):
                 accepted.append((offset, bit))
             mutable[offset] ^= 1 << bit
     assert accepted == []
-    assert time.monotonic() - start < 60
 
 
 def test_flip_in_signature_fails(milan, milan_vcek):
