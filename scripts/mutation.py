@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # Copyright (c) 2026, coco.sev_snp maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Mutation testing of the module_utils that decide verdicts.
@@ -299,7 +299,11 @@ def _worker(index, jobs, work, results_path):
         target = os.path.join(tree, path)
         with open(target, "wb") as handle:
             handle.write(mutant.apply(source))
-        outcome = run_tests(tree, tests, timeout)
+        # The module's own test file alone first: most mutants die there, and collecting the
+        # other files (modules, playbooks) costs more than running it.
+        outcome = run_tests(tree, tests[:1], timeout)
+        if outcome == 0 and len(tests) > 1:
+            outcome = run_tests(tree, tests[1:], timeout)
         if index == 0 and len(out) % 25 == 0:
             print("  ... %d/%d mutants run" % (number + 1, len(work)), flush=True)
         with open(target, "wb") as handle:
@@ -327,7 +331,7 @@ def load_explanations(path):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("files", nargs="*", help="module_utils files (default: all with a goal)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--list", action="store_true", help="list the mutants and their tests, run nothing")
@@ -357,7 +361,7 @@ def main(argv=None):
         started = time.monotonic()
         baseline = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
                                    "-m", "not slow"] + tests,
-                                  cwd=_workdir(0), capture_output=True, text=True,
+                                  cwd=_workdir(0), capture_output=True, text=True, check=False,
                                   env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(WORK, "w0")))
         elapsed = time.monotonic() - started
         if baseline.returncode != 0:

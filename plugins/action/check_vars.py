@@ -88,7 +88,7 @@ class ActionModule(ActionBase):
         if args["check_names"]:
             unknown, deprecated = judge(self._names_by_source(hosts, task_vars), known_names())
             for old, new in deprecated:
-                display.deprecated(deprecation_message(old, new), version="2.0.0", collection_name="coco.sev_snp")
+                display.deprecated(deprecation_message(old, new), version="1.0.0", collection_name="coco.sev_snp")
             result.update(unknown=[dict(name=name, sources=sources, suggestion=close)
                                    for name, sources, close in unknown],
                           deprecated=[dict(name=old, replacement=new) for old, new in deprecated])

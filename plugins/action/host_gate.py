@@ -15,6 +15,7 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.snp_version import (
     SnpVersionError,
     checked_minimum_api,
     checked_minimum_build,
+    parse_version,
 )
 
 # raw, not str/int: a YAML float 1.50 must reach the check as a float (and be refused), not
@@ -54,6 +55,14 @@ def checked_facts(facts, host):
         if facts.get(key) is not None and not isinstance(facts[key], dict):
             raise AnsibleActionFail("coco.sev_snp.host_gate: facts.%s of %s must be a mapping, got %s."
                                     % (key, host, type(facts[key]).__name__))
+    snp_api = (facts.get("firmware") or {}).get("snp_api")
+    if snp_api is not None:
+        try:
+            parse_version(snp_api)
+        except SnpVersionError:
+            raise AnsibleActionFail("coco.sev_snp.host_gate: facts.firmware.snp_api of %s is %r, not a firmware "
+                                    "version; pass the sev_snp fact of coco.sev_snp.host_facts unchanged."
+                                    % (host, snp_api))
     return facts
 
 

@@ -166,7 +166,8 @@ def option_matches(token, option):
     actual = token_value(token)
     if wanted is None:
         return actual is None or option.get("state") == "absent"
-    match = option.get("match") or "exact"
+    # A missing match (an option built in code) is exact, the last case below.
+    match = option.get("match")
     if match == "list":
         return actual is not None and wanted in actual.split(_LIST_SEPARATOR)
     if match == "bool":
@@ -224,8 +225,7 @@ def _check_value(name, value, match):
             raise OptionError("option %r has match: %s but no value; give value: (the %s to look for)"
                               % (name, match, "list item" if match == "list" else "boolean"))
         return None
-    if not isinstance(value, str):
-        value = str(value)
+    value = str(value)
     bad = sorted(set(value) & _FORBIDDEN_IN_VALUE)
     if bad:
         raise OptionError(

@@ -581,7 +581,7 @@ def _check_psp(ev, facts, kvm):
     if not reasons:
         return []
     return [problem("psp_unavailable", ERROR, "The AMD Secure Processor is unusable: %s." % "; ".join(reasons),
-                     _PSP_FIX)]
+                    _PSP_FIX)]
 
 
 def _firmware_fix(cpu, wanted=SNP_MIN_API):

@@ -50,7 +50,7 @@ SET_BY_COLLECTION = frozenset((
     "sev_snp_report",
 ))
 
-# Old name -> new name; the old names still work until coco.sev_snp 2.0.0.
+# Old name -> new name; the old names still work until coco.sev_snp 1.0.0 (the next major release).
 DEPRECATED = {
     "sev_snp_host_min_snp_api": "sev_snp_min_snp_api",
     "sev_snp_host_min_snp_build": "sev_snp_min_snp_build",

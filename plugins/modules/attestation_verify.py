@@ -75,13 +75,9 @@ options:
       - Check certificate validity at this time (ISO 8601, for example C(2025-06-01T00:00:00Z))
         instead of now, to re-verify archived evidence. VLEKs are valid for one year only.
     type: str
+extends_documentation_fragment:
+  - coco.sev_snp.read_only
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads files.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to show.
   platform:
     support: full
     platforms: posix

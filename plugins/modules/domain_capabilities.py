@@ -38,13 +38,9 @@ options:
   emulator:
     description: Path of the QEMU binary; libvirt's default for the architecture when unset.
     type: path
+extends_documentation_fragment:
+  - coco.sev_snp.read_only
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads, so check mode runs it unchanged.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to show.
   platform:
     support: full
     platforms: posix

@@ -36,13 +36,9 @@ options:
         log). Read as given, not prefixed with O(root).
       - When unset, the live log is read with C(dmesg), falling back to C(journalctl -k -b).
     type: path
+extends_documentation_fragment:
+  - coco.sev_snp.read_only
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads, so check mode runs it unchanged.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to show.
   platform:
     support: full
     platforms: posix

@@ -60,9 +60,9 @@ options:
         takes it. Options with O(cmdline_options[].state=present) missing from the boot
         configuration, or O(cmdline_options[].state=absent) ones found in it, give
         C(iommu_nopt_not_configured); ones the configuration satisfies but C(/proc/cmdline) does
-        not give C(reboot_pending) (an error: the host is not what its next boot makes of it).
+        not give C(reboot_pending), an error because the host is not what its next boot makes of it.
       - Default is what the C(coco.sev_snp.sev_snp_host) role configures, from the collection's
-        one list (filter C(coco.sev_snp.snp_cmdline_options)): C(iommu=nopt) present; C(pt) in
+        one list (filter C(coco.sev_snp.snp_cmdline_options)), that is C(iommu=nopt) present; C(pt) in
         C(iommu=), C(off) in C(iommu=) or C(amd_iommu=) and a true C(iommu.passthrough=) absent.
     type: list
     elements: dict
@@ -105,13 +105,9 @@ options:
         missing or unparsable file is reported as C(iommu_nopt_not_configured) with the reason.
     type: path
     default: /etc/default/grub
+extends_documentation_fragment:
+  - coco.sev_snp.read_only
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads; check mode returns the same facts.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to show.
   platform:
     support: full
     platforms: posix
@@ -558,7 +554,7 @@ def cmdline_options(module):
     if params["required_cmdline"] is not None or params["forbidden_cmdline"] is not None:
         module.deprecate("required_cmdline and forbidden_cmdline are replaced by cmdline_options (dicts with "
                          "name, value, state and match, as coco.sev_snp.kernel_cmdline takes them)",
-                         version="2.0.0", collection_name="coco.sev_snp")
+                         version="1.0.0", collection_name="coco.sev_snp")
         bad = [o for o in (params["required_cmdline"] or []) + (params["forbidden_cmdline"] or [])
                if not o or any(c.isspace() for c in o)]
         if bad:

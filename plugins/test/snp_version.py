@@ -14,9 +14,6 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.snp_version import (
     version_satisfies,
 )
 
-# Release 0.1.0 took (operator, version); the swapped call keeps working until this one.
-OLD_ORDER_REMOVED_IN = "1.0.0"
-
 
 def _is_version(value):
     try:
@@ -41,7 +38,8 @@ def snp_version(value, version, operator="eq"):
         Display().deprecated(
             "coco.sev_snp.snp_version(%r, %r) uses the old argument order (operator first); "
             "write snp_version(%r, %r), the order of ansible.builtin.version" % (version, operator, operator, version),
-            version=OLD_ORDER_REMOVED_IN, collection_name="coco.sev_snp")
+            # Release 0.1.0 took (operator, version); the swapped call works until 1.0.0.
+            version="1.0.0", collection_name="coco.sev_snp")
         version, operator = operator, version
     try:
         return version_satisfies(value, operator, version)

@@ -47,6 +47,21 @@ def pytest_configure(config):
 
 
 @pytest.fixture
+def no_hang():
+    """Fail the test after 30 s instead of letting a blocking read (a FIFO, a slow pipe) hang
+    the whole run."""
+    import signal
+
+    def expired(*_args):
+        raise AssertionError("the test blocked for 30 s")
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(30)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture
 def collections_path():
     """The directory that holds ansible_collections/coco/sev_snp for this run's tests, for
     tests that start ansible-playbook (a copy of the tree under test finds itself)."""

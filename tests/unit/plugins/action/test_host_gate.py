@@ -162,7 +162,7 @@ PLAYBOOK = """
         that:
           - gate is failed
           - "'snp_firmware_below_minimum' in gate.msg"
-          - ansible_facts.sev_snp.firmware.snp_api is coco.sev_snp.snp_version('>=', '1.51')
+          - ansible_facts.sev_snp.firmware.snp_api is coco.sev_snp.snp_version('1.51', '>=')
     - coco.sev_snp.host_gate:
         min_snp_api: "1.55"
 """

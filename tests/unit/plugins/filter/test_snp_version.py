@@ -79,7 +79,7 @@ def test_old_order_still_works_with_a_deprecation(left, op, right, expected, dep
     msg, version, collection = deprecations[0]
     assert "old argument order" in msg
     assert "snp_version(%r, %r)" % (right, op) in msg
-    assert version == snp_version_test.OLD_ORDER_REMOVED_IN
+    assert version == "1.0.0"
     assert collection == "coco.sev_snp"
 
 

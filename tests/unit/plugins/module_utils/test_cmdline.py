@@ -12,6 +12,7 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.cmdline import (
     apply_options,
     has_flag,
     has_option,
+    join_cmdline,
     kernel_bool,
     option_matches,
     options_satisfied,
@@ -67,6 +68,11 @@ def test_split_cmdline(text, tokens):
     assert split_cmdline(text) == tokens
 
 
+def test_join_cmdline_is_the_text_of_the_tokens():
+    assert join_cmdline(['dyndbg="file ccp.c +p"', "quiet", "--", "x"]) == 'dyndbg="file ccp.c +p" quiet -- x'
+    assert join_cmdline([]) == ""
+
+
 @pytest.mark.parametrize("token, name, value", [
     ("quiet", "quiet", None),
     ("iommu=pt", "iommu", "pt"),
@@ -75,6 +81,9 @@ def test_split_cmdline(text, tokens):
     ('dyndbg="file ccp.c +p"', "dyndbg", "file ccp.c +p"),
     ('"foo=bar"', "foo", "bar"),
     ("$GRUB_CMDLINE_LINUX", "$GRUB_CMDLINE_LINUX", None),
+    # An opening quote without its closing one: only the opening quote goes.
+    ('"foo=bar', "foo", "bar"),
+    ('x="abc', "x", "abc"),
 ])
 def test_token_name_and_value(token, name, value):
     assert token_name(token) == name
@@ -102,6 +111,9 @@ class TestPresentWithValue:
 
     def test_replaces_bare_flag_in_place(self):
         assert apply_options(["a", "iommu", "b"], [present("iommu", "nopt")]) == ["a", "iommu=nopt", "b"]
+
+    def test_already_last_still_keeps_one_at_first_position(self):
+        assert apply_options(["iommu=pt", "a", "iommu=nopt"], [present("iommu", "nopt")]) == ["iommu=nopt", "a"]
 
     def test_keeps_one_at_first_position(self):
         tokens = ["iommu=pt", "a", "iommu=nopt", "iommu", "b"]
@@ -133,7 +145,7 @@ class TestPresentBare:
         assert apply_options(["a"], [present("quiet")]) == ["a", "quiet"]
 
     def test_duplicates_collapse_to_first(self):
-        assert apply_options(["quiet", "a", "quiet"], [present("quiet")]) == ["quiet", "a"]
+        assert apply_options(["quiet", "a", "quiet", "b", "quiet"], [present("quiet")]) == ["quiet", "a", "b"]
 
     def test_valued_token_is_not_the_flag_and_stays(self):
         assert apply_options(["nosmt=force"], [present("nosmt")]) == ["nosmt=force", "nosmt"]
@@ -193,8 +205,9 @@ def test_input_list_is_not_modified():
 
 @pytest.mark.parametrize("options, message", [
     ("iommu=pt", "must be a list"),
-    (["iommu"], "must be a mapping"),
-    ([{"value": "1"}], "has no name"),
+    (["iommu"], "option 1 must be a mapping"),
+    ([{"value": "1"}], "option 1 has no name"),
+    ([present("a"), {"value": "1"}], "option 2 has no name"),
     ([present("")], "has no name"),
     ([present("iommu=pt")], "'='"),
     ([present("a b")], "whitespace"),
@@ -360,6 +373,9 @@ class TestPresentListAndBool:
 @pytest.mark.parametrize("tokens, options, unsatisfied", [
     (["iommu=nopt"], SNP_KERNEL_OPTIONS, []),
     (["iommu=nopt", "iommu=nopt"], SNP_KERNEL_OPTIONS, []),
+    (["quiet", "quiet=1"], [present("quiet")], []),
+    (["amd_iommu=off", "amd_iommu=fullflush"], [present("amd_iommu", "off", "list")], []),
+    (["amd_iommu=fullflush"], [present("amd_iommu", "off", "list")], [0]),
     (["iommu=pt", "iommu=nopt"], SNP_KERNEL_OPTIONS, [1]),
     (["iommu=nopt", "iommu=pt"], [present("iommu", "nopt")], [0]),
     (["iommu=pt", "iommu=nopt"], [present("iommu", "nopt")], []),

@@ -110,3 +110,78 @@ def test_es_asid_warning_only_when_sev_is_supported():
     assert snp_warnings(parse_domain_capabilities(fixture("intel-tcg-no-sev.xml"))) == []
     warning = snp_warnings(parse_domain_capabilities(fixture("epyc-rome-sev-only-libvirt11.xml")))
     assert len(warning) == 1 and "SEV-ES ASID Space Limit" in warning[0]
+
+
+# Odd but valid shapes, written for these tests: empty elements, modes and enums the
+# parser must skip, a lone <sev> element as xmllint --xpath prints it.
+ODD_SHAPES = """\
+<domainCapabilities>
+  <path> </path>
+  <os supported='yes'><loader supported='yes'><value/><value>/usr/share/qemu/ovmf-x86_64-sev.bin</value></loader></os>
+  <cpu>
+    <mode name='host-model' supported='yes'><model fallback='forbid'>EPYC-Milan</model></mode>
+    <mode name='custom' supported='yes'><model>qemu64</model></mode>
+  </cpu>
+  <features>
+    <sev supported='yes'><cbitpos>51</cbitpos><cpu0Id>  QUJD  </cpu0Id></sev>
+    <launchSecurity supported='yes'>
+      <enum name='other'><value>x</value></enum>
+      <enum name='sectype'><value/><value>sev-snp</value></enum>
+    </launchSecurity>
+  </features>
+</domainCapabilities>
+"""
+
+
+def test_odd_shapes_are_parsed_to_none_and_skipped():
+    caps = parse_domain_capabilities(ODD_SHAPES)
+    assert (caps["path"], caps["domain"], caps["machine"], caps["arch"]) == (None, None, None, None)
+    assert caps["firmware_loaders"] == ["", "/usr/share/qemu/ovmf-x86_64-sev.bin"]
+    # Only the host-model mode names the host CPU, not a later custom mode.
+    assert caps["host_cpu_model"] == "EPYC-Milan"
+    assert caps["sev"]["cpu0_id"] == "QUJD" and caps["sev"]["max_guests"] is None
+    # Only the enum named sectype lists launch security types.
+    assert caps["launch_security"] == {"supported": True, "sectypes": ["", "sev-snp"]}
+    assert snp_problems(caps) == []
+
+
+@pytest.mark.parametrize("modes", [
+    "<mode name='host-model' supported='no'><model>EPYC-Milan</model></mode>",
+    "<mode name='host-model' supported='yes'/>",
+    "<mode name='custom' supported='yes'><model>EPYC-Milan</model></mode>",
+])
+def test_host_cpu_model_only_from_a_supported_host_model_with_a_model(modes):
+    caps = parse_domain_capabilities("<domainCapabilities><cpu>%s</cpu></domainCapabilities>" % modes)
+    assert caps["host_cpu_model"] is None
+    assert caps["sev"] is None and caps["launch_security"] is None
+
+
+def test_lone_sev_fragment_after_a_prompt():
+    caps = parse_domain_capabilities(
+        "$ virsh domcapabilities | xmllint --xpath /domainCapabilities/features/sev -\n"
+        "<sev supported=\"yes\">\n  <cbitpos>51</cbitpos>\n  <maxESGuests>0</maxESGuests>\n</sev>\n")
+    assert caps == {
+        "complete": False, "path": None, "domain": None, "machine": None, "arch": None,
+        "host_cpu_model": None, "firmware_loaders": [], "launch_security": None,
+        "sev": {"supported": True, "cbitpos": 51, "reduced_phys_bits": None, "max_guests": None,
+                "max_es_guests": 0, "cpu0_id": None},
+    }
+    assert snp_problems(caps) == [
+        "only the <sev> element was given, so whether 'sev-snp' is a launchSecurity type is unknown; "
+        "pass the complete 'virsh domcapabilities' output"]
+
+
+def test_caps_without_completeness_count_as_a_complete_document():
+    caps = {"sev": {"supported": True}, "launch_security": None}
+    problems = snp_problems(caps)
+    assert len(problems) == 1 and "libvirt older than 10.5 cannot define SEV-SNP guests" in problems[0]
+
+
+@pytest.mark.parametrize("sev", [
+    None,
+    {"supported": False, "max_es_guests": 0},
+    {"supported": True, "max_es_guests": None},
+    {"supported": True, "max_es_guests": 1},
+])
+def test_no_es_asid_warning_without_supported_sev_and_zero_es_guests(sev):
+    assert snp_warnings({"sev": sev}) == []

@@ -5,7 +5,6 @@
 
 import errno
 import os
-import signal
 import socket
 import stat
 
@@ -24,16 +23,8 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.host_files import (
 )
 
 
-@pytest.fixture(autouse=True)
-def no_hang():
-    """A read that blocks fails the test after 10 s instead of hanging the run."""
-    def expired(*_args):
-        raise AssertionError("a read blocked")
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(10)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
+# A read that blocks fails the test (conftest.no_hang) instead of hanging the run.
+pytestmark = pytest.mark.usefixtures("no_hang")
 
 
 def make(tmp_path, kind):

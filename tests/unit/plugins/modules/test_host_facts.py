@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 
 import pytest
 
@@ -23,16 +22,8 @@ ROOTS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "h
 LOGS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "host", "logs")
 
 
-@pytest.fixture(autouse=True)
-def no_hang():
-    """A read that blocks fails the test after 30 s instead of hanging the run."""
-    def expired(*_args):
-        raise AssertionError("host_facts blocked")
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(30)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
+# A read that blocks fails the test (conftest.no_hang) instead of hanging the run.
+pytestmark = pytest.mark.usefixtures("no_hang")
 
 
 @pytest.fixture
@@ -372,8 +363,8 @@ def test_a_failure_after_64_mib_is_found(run, milan):
     # The old reader stopped at 64 MiB and called this host ready.
     log = milan / "big.log"
     dmesg = open(str(milan / "var/log/dmesg"), "rb").read()
-    write_big_log(log, 65 * 1024 * 1024, dmesg + b"[99999.1] ccp 0000:46:00.1: SEV-SNP: failed to INIT rc -5, "
-                                               b"error 0x3\n")
+    failure = b"[99999.1] ccp 0000:46:00.1: SEV-SNP: failed to INIT rc -5, error 0x3\n"
+    write_big_log(log, 65 * 1024 * 1024, dmesg + failure)
     facts = run({"root": str(milan), "kernel_log": str(log)})[0]["ansible_facts"]["sev_snp"]
     assert "snp_init_failed" in [p["id"] for p in facts["problems"]]
     assert facts["ready"] is False
