@@ -16,7 +16,7 @@ description:
   - Runs on the controller before a playbook of the collection touches any host; every playbook
     of the collection starts with it.
   - Fails when O(target_hosts) is empty, naming the pattern, the closest group and the groups of
-    the inventory; Ansible itself would only print C(skipping: no hosts matched) and exit 0.
+    the inventory, where Ansible itself would only print C(skipping - no hosts matched) and exit 0.
   - Fails when O(limit_hosts) is given and none of O(target_hosts) is in it.
   - Fails when a variable whose name starts with C(sev_snp_) is given as an extra variable or in
     the inventory of a targeted host, and no role or playbook of the collection reads it; each
