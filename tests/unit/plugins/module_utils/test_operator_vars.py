@@ -121,3 +121,12 @@ def test_target_message_without_groups_or_close_names():
     text = target_message("zzz", {"all": [], "ungrouped": []})
     assert "Did you mean" not in text
     assert "The inventory has no groups." in text
+
+
+@pytest.mark.parametrize("typo, meant, similar_but_wrong", [
+    # Spelling alone would point at another role's option: the role prefix decides.
+    ("sev_snp_certs_dir", "sev_snp_host_attest_certs_dir", "sev_snp_report_dir"),
+    ("sev_snp_snphost", "sev_snp_host_attest_snphost", "sev_snp_report"),
+])
+def test_a_dropped_role_prefix_beats_a_similar_spelling(typo, meant, similar_but_wrong):
+    assert suggestion(typo, {meant, similar_but_wrong}) == meant
