@@ -129,7 +129,7 @@ def documented(playbook):
 def test_every_variable_a_playbook_header_documents_is_known(playbook):
     names = documented(playbook)
     assert "sev_snp_target" in names, "the header must say how to choose the hosts"
-    options, _ = role_names()
+    options = role_names()[0]
     unknown = sorted(name for name in names if name not in PLAYBOOK_VARS and name not in options)
     assert not unknown, "%s documents %s: add them to PLAYBOOK_VARS (module_utils/operator_vars.py)" % (
         playbook, unknown)
@@ -137,7 +137,7 @@ def test_every_variable_a_playbook_header_documents_is_known(playbook):
 
 @pytest.mark.parametrize("name", sorted(PLAYBOOK_VARS))
 def test_every_playbook_variable_is_documented_and_read_by_its_playbooks(name):
-    options, _ = role_names()
+    options = role_names()[0]
     for playbook in PLAYBOOK_VARS[name]:
         with open(os.path.join(PLAYBOOKS, playbook + ".yml"), encoding="utf-8") as handle:
             text = handle.read()
@@ -153,7 +153,7 @@ class _StrictLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
 
 
 def _no_duplicates(loader, node, deep=False):
-    keys = [loader.construct_object(key, deep=deep) for key, _ in node.value]
+    keys = [loader.construct_object(key, deep=deep) for key, _value in node.value]
     duplicates = sorted(set(key for key in keys if keys.count(key) > 1))
     if duplicates:
         raise yaml.constructor.ConstructorError(None, None, "duplicate keys %s" % duplicates, node.start_mark)
@@ -164,7 +164,7 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _n
 
 
 def _inventory_files():
-    for folder, _, files in os.walk(EXAMPLE_INVENTORY):
+    for folder, _dirs, files in os.walk(EXAMPLE_INVENTORY):
         for name in sorted(files):
             if name.endswith((".yml", ".yaml")):
                 yield os.path.join(folder, name)
@@ -210,7 +210,7 @@ def _tasks(node):
 
 def test_every_result_and_fact_the_collection_sets_is_known_as_its_own():
     files = [os.path.join(PLAYBOOKS, name) for name in sorted(DEFAULTS)]
-    for folder, _, names in os.walk(ROLES):
+    for folder, _dirs, names in os.walk(ROLES):
         if os.path.basename(folder) == "tasks":
             files.extend(os.path.join(folder, name) for name in sorted(names) if name.endswith(".yml"))
     set_names = set()
@@ -221,10 +221,10 @@ def test_every_result_and_fact_the_collection_sets_is_known_as_its_own():
                 set_names.update(task.get("ansible.builtin.set_fact") or task.get("set_fact") or {})
     own = sorted(name for name in set_names if isinstance(name, str) and name.startswith("sev_snp_"))
     assert "sev_snp_host_reboot_required" in own and "sev_snp_report" in own
-    _, role_set = role_names()
+    role_set = role_names()[1]
     missing = [name for name in own if name not in SET_BY_COLLECTION and name not in role_set]
     assert not missing, "add %s to SET_BY_COLLECTION (module_utils/operator_vars.py)" % missing
-    options, _ = role_names()
+    options = role_names()[0]
     stale = sorted(name for name in SET_BY_COLLECTION if name not in own
                    and name not in ("sev_snp_guest",))  # guest_facts injects ansible_facts.sev_snp_guest
     assert not stale, "SET_BY_COLLECTION names %s that nothing sets" % stale
@@ -232,6 +232,6 @@ def test_every_result_and_fact_the_collection_sets_is_known_as_its_own():
 
 
 def test_deprecated_names_are_still_role_options():
-    options, _ = role_names()
+    options = role_names()[0]
     for old, new in DEPRECATED.items():
         assert old in options and new in options
