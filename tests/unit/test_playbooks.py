@@ -34,6 +34,7 @@ DEFAULTS = {
     "attest_host.yml": ["epyc-1", "epyc-2"],
     "check_guest.yml": ["guest-1"],
     "attest_guest.yml": ["guest-1"],
+    "bios.yml": ["epyc-1", "epyc-2"],
 }
 
 
