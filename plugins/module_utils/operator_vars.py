@@ -19,9 +19,10 @@ PREFIX = "sev_snp_"
 
 # Variables the playbooks read besides the roles' options: {name: playbooks that read it}.
 PLAYBOOK_VARS = {
-    "sev_snp_target": ("attest_guest", "attest_host", "check_guest", "check_host", "define_guest", "enable_host"),
+    "sev_snp_target": ("attest_guest", "attest_host", "bios", "check_guest", "check_host", "define_guest",
+                       "enable_host"),
     "sev_snp_become": ("check_host", "enable_host"),
-    "sev_snp_serial": ("enable_host",),
+    "sev_snp_serial": ("bios", "enable_host"),
     "sev_snp_allow_pending_reboot": ("enable_host",),
     "sev_snp_report_dir": ("check_host",),
     "sev_snp_report_keep": ("check_host",),
@@ -36,6 +37,10 @@ SET_BY_COLLECTION = frozenset((
     "sev_snp_attest_kds",
     "sev_snp_attest_result",
     "sev_snp_attest_snpguest_result",
+    "sev_snp_bios_changes",
+    "sev_snp_bios_problems",
+    "sev_snp_bios_ready",
+    "sev_snp_bios_reset_required",
     "sev_snp_guest",
     "sev_snp_guest_definition",
     "sev_snp_host_attest_ok",
