@@ -304,3 +304,62 @@ def test_an_attribute_the_registry_does_not_list_keeps_the_table_value():
 def test_a_registry_of_the_wrong_shape_is_refused(bad):
     with pytest.raises(ValueError, match="registry"):
         settings_for_snp(with_value(DELL, "Snp", "Disabled"), bad)
+
+
+# ---- decisions pinned one by one (mutation testing) ---------------------------------------
+
+def test_the_smallest_asid_limit_is_two():
+    assert settings_for_snp(with_value(DELL, "CpuMinSevAsid", 1), asid_limit=2) == {"CpuMinSevAsid": 2}
+    assert settings_for_snp(with_value(DELL, "CpuMinSevAsid", 1), asid_limit="2") == {"CpuMinSevAsid": 2}
+
+
+@pytest.mark.parametrize("value, start", [
+    ("Disabled", "The IOMMU is off: Supermicro BIOS attribute IOMMU#0196 is 'Disabled'"),
+    ("Auto", "The IOMMU is left to the firmware: Supermicro BIOS attribute IOMMU#0196 is 'Auto'"),
+    ("Custom", "The IOMMU is in an unknown state: Supermicro BIOS attribute IOMMU#0196 is 'Custom'"),
+])
+def test_each_switch_message_says_what_was_seen(value, start):
+    assert bios_problems(with_value(SUPERMICRO, "IOMMU#0196", value))[0]["message"].startswith(start)
+
+
+def test_registry_entries_of_the_wrong_shape_are_skipped():
+    board = with_value(SUPERMICRO, "SMEE#003E", "Disabled")
+    reg = registry("junk", {"Type": "Enumeration"}, {"AttributeName": 5}, enum("SMEE#003E", "Off", "On"))
+    assert settings_for_snp(board, reg) == {"SMEE#003E": "On"}
+
+
+@pytest.mark.parametrize("bad", [[], "registry", 3])
+def test_a_registry_that_is_not_a_mapping_says_so(bad):
+    with pytest.raises(ValueError, match="registry must be a mapping"):
+        settings_for_snp(with_value(DELL, "Snp", "Disabled"), bad)
+
+
+def test_the_table_value_wins_over_another_on_value_the_registry_lists_first():
+    board = with_value(DELL, "Snp", "Disabled")
+    assert settings_for_snp(board, registry(enum("Snp", "Enable", "Enabled", "Disabled"))) == {"Snp": "Enabled"}
+
+
+def test_a_registry_type_other_than_an_enumeration_keeps_the_table_value():
+    board = with_value(with_value(DELL, "Snp", "Disabled"), "CpuMinSevAsid", 1)
+    reg = registry({"AttributeName": "Snp", "Type": "String", "ReadOnly": False},
+                   {"AttributeName": "CpuMinSevAsid", "Type": "String", "ReadOnly": False})
+    assert settings_for_snp(board, reg) == {"Snp": "Enabled", "CpuMinSevAsid": 100}
+
+
+def test_a_limit_equal_to_the_lower_bound_is_allowed():
+    reg = registry({"AttributeName": "CpuMinSevAsid", "Type": "Integer", "ReadOnly": False, "LowerBound": 100})
+    assert settings_for_snp(with_value(DELL, "CpuMinSevAsid", 1), reg) == {"CpuMinSevAsid": 100}
+
+
+def test_a_registry_value_without_a_name_is_not_taken_for_manual():
+    board = with_value(with_value(AMI, "CbsCmnCpuSevAsidSpaceLimit", 1), "CbsCmnCpuSevAsidSpaceCtrl", "Auto")
+    reg = registry({"AttributeName": "CbsCmnCpuSevAsidSpaceCtrl", "Type": "Enumeration", "ReadOnly": False,
+                    "Value": [{"ValueDisplayName": "?"}, {"ValueName": "Auto"}, {"ValueName": "Manual"}]})
+    assert settings_for_snp(board, reg)["CbsCmnCpuSevAsidSpaceCtrl"] == "Manual"
+
+
+def test_the_ami_control_is_left_alone_unless_the_limit_changes():
+    board = with_value(with_value(AMI, "CbsCmnCpuSmee", "CbsCmnCpuSmeeDisabled"), "CbsCmnCpuSevAsidSpaceCtrl",
+                       "CbsCmnCpuSevAsidSpaceCtrlAuto")
+    assert settings_for_snp(board) == {"CbsCmnCpuSmee": "CbsCmnCpuSmeeEnabled"}
+    assert settings_for_snp(with_value(AMI, "CbsCmnCpuSevAsidSpaceCtrl", "CbsCmnCpuSevAsidSpaceCtrlAuto")) == {}
