@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import _BASE, _ROOT
+from conftest import _ROOT, collections_search_path
 
 PLAYBOOKS = os.path.join(_ROOT, "playbooks")
 INVENTORY = """\
@@ -40,7 +40,7 @@ DEFAULTS = {
 
 def list_hosts(playbook, inventory, *extra):
     """The hosts of the playbook's main play (the second: the first checks the target)."""
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=_BASE, ANSIBLE_NOCOLOR="1")
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_search_path(), ANSIBLE_NOCOLOR="1")
     bindir = os.path.dirname(sys.executable)
     proc = subprocess.run(
         [os.path.join(bindir, "ansible-playbook"), "--list-hosts", "-i", str(inventory),
