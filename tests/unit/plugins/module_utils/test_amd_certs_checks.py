@@ -120,6 +120,7 @@ def test_tcb_integers_are_signed_as_der_says(milan):
     (b"\x04\x07" + CHIP[:8], (b"\x04\x07" + CHIP[:8]).hex()),  # length byte wrong: not a wrapper
     (b"\x05\x40" + CHIP, (b"\x05\x40" + CHIP).hex()),          # tag wrong: not a wrapper
     (b"\x04\x40" + CHIP[:63], (b"\x04\x40" + CHIP[:63]).hex()),  # 65 bytes: not a wrapper
+    (b"\x04\x3e" + CHIP[:62], (b"\x04\x3e" + CHIP[:62]).hex()),  # a raw chip id that merely looks wrapped
 ])
 def test_hwid_octet_string_wrapper_is_removed_only_when_it_is_one(milan, raw, hwid):
     assert _extensions(milan, **{"4": raw})["hwid"] == hwid
