@@ -100,6 +100,9 @@ _PEM_BLOCK_RE = re.compile(
     rb"-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----[ \t]*(?:\r?\n|$)")
 
 
+_WHITESPACE_RE = re.compile(rb"[ \t\r\n]*")
+
+
 def exact_pem_certificates(data, what):
     """The certificates of a PEM body that holds nothing else (whitespace between blocks aside).
 
@@ -108,8 +111,7 @@ def exact_pem_certificates(data, what):
     position = 0
     certs = []
     while True:
-        while position < len(data) and data[position:position + 1] in b" \t\r\n":
-            position += 1
+        position = _WHITESPACE_RE.match(data, position).end()
         if position == len(data):
             break
         match = _PEM_BLOCK_RE.match(data, position)

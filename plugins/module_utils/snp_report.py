@@ -206,10 +206,6 @@ def parse_report(data, product=None):
     return parsed
 
 
-def chip_id_is_masked(data):
-    return data[0x1A0:0x1E0] == b"\x00" * 64
-
-
 def kds_hwid(chip_id_hex, product):
     """The hardware ID KDS expects in the VCEK URL: Turin uses only the first 8 bytes."""
     if uses_turin_tcb_layout(product):
@@ -235,7 +231,7 @@ def kds_vcek_path(product, chip_id_hex, tcb):
     if product not in PRODUCTS:
         raise ReportError("unknown product %r; expected one of %s" % (product, ", ".join(PRODUCTS)))
     hwid = kds_hwid(chip_id_hex.lower(), product)
-    if not hwid or set(hwid) == {"0"}:
+    if set(hwid) == {"0"}:
         raise ReportError("the chip id is all zeros (the guest masked it); KDS cannot serve a VCEK for it")
     try:
         binascii.unhexlify(hwid)

@@ -103,11 +103,13 @@ class StandInAmdCa(object):
         return amd_certs.load_trust_anchors([("stand-in ARK-%s" % self.product, pem(self.ark))])
 
     def issue_vek(self, chip_id=b"\x11" * 64, tcb=None, key=None, not_before=None, days=2555,
-                  hash_algorithm=None, padding_scheme=PSS):
+                  hash_algorithm=None, padding_scheme=PSS, raw_extensions=None, issuer=None):
+        """A VCEK/VLEK; ``raw_extensions`` ({OID suffix: DER bytes or None to leave it out})
+        replaces AMD extensions, ``issuer`` the issuer name, to build malformed ones."""
         tcb = tcb or {"bootloader": 3, "tee": 0, "snp": 8, "microcode": 115}
         key = key or p384_key("vek")
         subject = "SEV-VLEK" if self.vlek else "SEV-VCEK"
-        builder = _builder(subject, self.intermediate_name, key.public_key(), not_before, days)
+        builder = _builder(subject, issuer or self.intermediate_name, key.public_key(), not_before, days)
         extensions = [("1", _der_integer(1 if self.product == "Turin" else 0)),
                       ("2", _der_ia5(self.product if self.vlek else "%s-B0" % self.product))]
         for level, suffix in (("bootloader", "3.1"), ("tee", "3.2"), ("snp", "3.3"),
@@ -119,7 +121,12 @@ class StandInAmdCa(object):
         else:
             hwid = chip_id[:8] if self.product == "Turin" else chip_id
             extensions.append(("4", bytes(hwid)))
+        overrides = dict(raw_extensions or {})
+        extensions = [(suffix, overrides.pop(suffix, value)) for suffix, value in extensions]
+        extensions += sorted(overrides.items())
         for suffix, value in extensions:
+            if value is None:
+                continue
             builder = builder.add_extension(
                 x509.UnrecognizedExtension(x509.ObjectIdentifier(AMD_OID + suffix), value), critical=False)
         return builder.sign(self.ask_key, hash_algorithm or hashes.SHA384(), rsa_padding=padding_scheme)

@@ -155,3 +155,80 @@ def test_kds_vcek_path_refuses_unknown_product_and_bad_chip():
         snp_report.kds_vcek_path("Rome", CHIP_HEX, TCB)
     with pytest.raises(snp_report.ReportError, match="not hex"):
         snp_report.kds_vcek_path("Milan", "zz" * 64, TCB)
+
+
+# --- Every field at its offset: a report whose every byte differs from its neighbours -----------
+
+def _patterned(version):
+    data = bytearray((index * 7 + 3) & 0xFF for index in range(snp_report.REPORT_SIZE))
+    data[0:4] = version.to_bytes(4, "little")
+    data[0x188:0x18B] = bytes([0x19, 0x01, 0x00])  # Milan
+    return bytes(data)
+
+
+def _slice(data, start, end):
+    return data[start:end].hex()
+
+
+@pytest.mark.parametrize("version", [3, 4, 5])
+def test_every_field_is_read_from_its_offset(version):
+    data = _patterned(version)
+    report = snp_report.parse_report(data)
+    fields = {"family_id": (0x10, 0x20), "image_id": (0x20, 0x30), "report_data": (0x50, 0x90),
+              "measurement": (0x90, 0xC0), "host_data": (0xC0, 0xE0), "id_key_digest": (0xE0, 0x110),
+              "author_key_digest": (0x110, 0x140), "report_id": (0x140, 0x160), "report_id_ma": (0x160, 0x180),
+              "chip_id": (0x1A0, 0x1E0)}
+    for name, (start, end) in fields.items():
+        assert report[name] == _slice(data, start, end), name
+    for name, offset in (("current_tcb", 0x38), ("reported_tcb", 0x180), ("committed_tcb", 0x1E0),
+                         ("launch_tcb", 0x1F0)):
+        assert report[name]["raw"] == int.from_bytes(data[offset:offset + 8], "little"), name
+    assert report["current_version"] == {"major": data[0x1EA], "minor": data[0x1E9], "build": data[0x1E8]}
+    assert report["committed_version"] == {"major": data[0x1EE], "minor": data[0x1ED], "build": data[0x1EC]}
+    if version >= 5:
+        assert report["launch_mit_vector"] == int.from_bytes(data[0x1F8:0x200], "little")
+        assert report["current_mit_vector"] == int.from_bytes(data[0x200:0x208], "little")
+    else:
+        assert "launch_mit_vector" not in report and "current_mit_vector" not in report
+
+
+@pytest.mark.parametrize("bit,name", [(0, "smt_enabled"), (1, "tsme_enabled"), (2, "ecc_enabled"),
+                                      (3, "rapl_disabled"), (4, "ciphertext_hiding_enabled"),
+                                      (5, "alias_check_complete")])
+def test_platform_info_bits(bit, name):
+    decoded = snp_report.decode_platform_info(1 << bit)
+    assert decoded[name] is True
+    assert [key for key, value in decoded.items() if value is True] == [name]
+    assert not any(value for key, value in snp_report.decode_platform_info(0).items() if key != "raw")
+
+
+@pytest.mark.parametrize("raw,author,mask,key", [
+    (0, False, False, "VCEK"), (1, True, False, "VCEK"), (2, False, True, "VCEK"),
+    (1 << 2, False, False, "VLEK"), (7 << 2, False, False, "NONE"), (3 << 2, False, False, "reserved(3)"),
+])
+def test_key_info(raw, author, mask, key):
+    decoded = snp_report.decode_key_info(raw)
+    assert (decoded["author_key_en"], decoded["mask_chip_key"], decoded["signing_key"]) == (author, mask, key)
+
+
+def test_report_must_be_bytes():
+    with pytest.raises(snp_report.ReportError, match="must be bytes"):
+        snp_report.parse_report("\x02" * snp_report.REPORT_SIZE)
+
+
+def test_version_3_report_agreeing_with_the_caller():
+    assert snp_report.parse_report(make_report(p384_key("vek"), product="Genoa"), product="Genoa")["product"] == "Genoa"
+
+
+def test_tcb_shortfalls_with_a_missing_level():
+    assert snp_report.tcb_shortfalls({"snp": None}, {"snp": 1}) == ["snp None < 1"]
+
+
+def test_kds_vcek_path_names_a_missing_level():
+    with pytest.raises(snp_report.ReportError, match=r"^TCB for Milan needs microcode \(ucodeSPL\)$"):
+        snp_report.kds_vcek_path("Milan", CHIP_HEX, {"bootloader": 3, "tee": 0, "snp": 8})
+
+
+def test_empty_chip_id_is_a_length_error():
+    with pytest.raises(snp_report.ReportError, match="must be 128 hex digits, got 0"):
+        snp_report.kds_vcek_path("Milan", "", TCB)
