@@ -515,3 +515,98 @@ def _unescaped_lines(text):
     if current:
         lines.append("".join(current))
     return lines
+
+
+# --------------------------------------------------------------------------- the boot section
+
+# Where grub-mkconfig writes grub.cfg: SUSE and the RHEL family use grub2, Debian grub.
+GRUB_CFG_PATHS = ("boot/grub2/grub.cfg", "boot/grub/grub.cfg")
+
+
+def running_release(osrelease_text, proc_version_text):
+    """The running kernel's release (``uname -r``) from /proc/sys/kernel/osrelease, else from
+    the ``Linux version X`` of /proc/version; None when neither says."""
+    if osrelease_text and osrelease_text.strip():
+        return osrelease_text.strip().split()[0]
+    words = (proc_version_text or "").split()
+    if len(words) >= 3 and words[0] == "Linux" and words[1] == "version":
+        return words[2]
+    return None
+
+
+def _entry_summary(entry):
+    return dict((key, entry[key]) for key in ("path", "title", "title_path", "id", "kernel", "release",
+                                                 "flavour", "recovery"))
+
+
+def boot_facts(read_text, default_grub_text, grub_cfg=None, flavour=None):
+    """The ``boot`` section of the host facts.
+
+    read_text(relative path) returns a file's text below the host's root or None (absent or
+    unreadable); default_grub_text is /etc/default/grub's text (None when unreadable);
+    grub_cfg the root-relative path of grub.cfg (None: the first of GRUB_CFG_PATHS that
+    exists); flavour the wanted kernel flavour (``-coco``) or None/'' when none is wanted.
+    Keys: see host_facts' RETURN (``boot``). Never raises for the host's content: what cannot
+    be read or parsed is in ``error``.
+    """
+    boot = {"grub_cfg": None, "entries": [], "grub_default": None, "saved_entry": None, "next_entry": None,
+            "next": None, "next_via": None, "next_fallback": False, "next_reason": None,
+            "stale": False, "running_release": None, "running_flavour": None,
+            "flavour": None, "error": None}
+    release = running_release(read_text("proc/sys/kernel/osrelease"), read_text("proc/version"))
+    boot["running_release"] = release
+    boot["running_flavour"] = kernel_flavour(release)
+    errors = []
+    text = None
+    for candidate in ([grub_cfg.lstrip("/")] if grub_cfg else GRUB_CFG_PATHS):
+        text = read_text(candidate)
+        if text is not None:
+            boot["grub_cfg"] = "/" + candidate
+            break
+    if text is None:
+        errors.append("no readable grub.cfg (%s)" % ", ".join(
+            "/" + p for p in ([grub_cfg.lstrip("/")] if grub_cfg else GRUB_CFG_PATHS)))
+    parsed = None
+    if text is not None:
+        try:
+            parsed = parse_grub_cfg(text)
+        except GrubCfgError as exc:
+            errors.append("%s cannot be parsed (%s)" % (boot["grub_cfg"], exc))
+    try:
+        boot["grub_default"] = grub_default_value(default_grub_text) if default_grub_text is not None else None
+    except GrubCfgError as exc:
+        errors.append("GRUB_DEFAULT cannot be read from the bootloader defaults (%s)" % exc)
+    if boot["grub_cfg"]:
+        env_path = boot["grub_cfg"].rsplit("/", 1)[0] + "/grubenv"
+        env_text = read_text(env_path.lstrip("/"))
+        if env_text is not None:
+            try:
+                env = parse_grubenv(env_text)
+            except GrubCfgError as exc:
+                errors.append("%s: %s" % (env_path, exc))
+                env = {}
+            boot["saved_entry"] = env.get("saved_entry") or None
+            boot["next_entry"] = env.get("next_entry") or None
+    if parsed is not None:
+        boot["entries"] = [_entry_summary(e) for e in parsed["entries"]]
+        decision = boot_next(parsed, boot["grub_default"], boot["saved_entry"], boot["next_entry"])
+        boot["stale"] = decision["stale"]
+        if decision["entry"] is not None:
+            boot["next"] = _entry_summary(decision["entry"])
+        boot["next_via"] = decision["via"]
+        boot["next_fallback"] = decision["fallback"]
+        boot["next_reason"] = decision["reason"]
+        if parsed["bls"] and not parsed["entries"]:
+            errors.append("%s reads Boot Loader Specification entries (blscfg); their kernels are not in "
+                          "grub.cfg" % boot["grub_cfg"])
+    if flavour:
+        wanted = flavour_entry(parsed, flavour) if parsed is not None else None
+        next_entry = boot["next"]
+        boot["flavour"] = {
+            "wanted": flavour,
+            "running": flavour_matches(release, flavour) if release else None,
+            "entry": _entry_summary(wanted) if wanted else None,
+            "boots_next": bool(next_entry and next_entry["release"] and flavour_matches(next_entry["release"], flavour)),
+        }
+    boot["error"] = "; ".join(errors) or None
+    return boot

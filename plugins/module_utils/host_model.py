@@ -58,6 +58,7 @@ PROBLEM_IDS = (
     "msr_module_not_loaded",
     "msr_module_not_persistent",
     "iommu_nopt_not_configured",
+    "kernel_flavour_not_running",
     "reboot_pending",
     "kernel_log_incomplete",
     "kernel_log_unavailable",
@@ -362,6 +363,8 @@ def build_facts(snapshot, options=None):
         "os": os_identity(snapshot.get("os_release")),
         "container": _container(snapshot.get("container_evidence")),
     }
+    if snapshot.get("boot") is not None:
+        facts["boot"] = snapshot["boot"]
     facts["problems"] = _problems(ev, facts, kvm)
     facts["ready"] = decide(facts)["ready"]
     return facts
@@ -433,7 +436,7 @@ def _problems(ev, facts, kvm):
     found = []
     for check in (_check_cpu, _check_bios, _check_iommu, _check_psp, _check_firmware,
                   _check_init, _check_kvm, _check_asids, _check_guest_memfd, _check_msr, _check_cmdline,
-                  _check_kernel_log, _check_unreadable):
+                  _check_kernel_flavour, _check_kernel_log, _check_unreadable):
         found.extend(check(ev, facts, kvm))
     return ordered_unique(found, PROBLEM_IDS)
 
@@ -771,6 +774,35 @@ def _check_cmdline(ev, facts, kvm):
             "Reboot the host (run update-bootloader first if the boot loader configuration was not "
             "regenerated); the %s role reboots when sev_snp_host_reboot_ok is true." % HOST_ROLE))
     return found
+
+
+def _check_kernel_flavour(ev, facts, kvm):
+    """kernel_flavour_not_running: a flavour is wanted (host_facts kernel_flavour) and the running
+    kernel is of another one. The fix names what the next boot would do."""
+    boot = facts.get("boot") or {}
+    flavour = boot.get("flavour")
+    if not flavour or flavour.get("running") is not False:
+        return []
+    wanted = flavour["wanted"]
+    release = boot.get("running_release")
+    entry = flavour.get("entry")
+    grub_cfg = boot.get("grub_cfg") or "grub.cfg"
+    if entry is None:
+        fix = ("Install the kernel of the %s flavour (SLES 15 SP7 / Leap 15.7: kernel-coco; the %s role does it "
+               "with sev_snp_host_coco_kernel: true), regenerate the boot configuration so that %s lists it, "
+               "select it and reboot." % (wanted, HOST_ROLE, grub_cfg))
+    elif flavour.get("boots_next"):
+        fix = "Reboot the host: the next boot starts '%s' (%s)." % (entry["title"], entry["release"])
+    else:
+        fix = ("Make '%s' the default boot entry: GRUB_DEFAULT=saved in /etc/default/grub, regenerate the boot "
+               "configuration, then grub2-set-default (grub-set-default on Debian) '%s', and reboot; the %s role "
+               "does all of it with sev_snp_host_kernel_flavour: '%s' and sev_snp_host_reboot_ok: true."
+               % (entry["title"], entry["path"], HOST_ROLE, wanted))
+    return [problem(
+        "kernel_flavour_not_running", ERROR,
+        "The running kernel %s is not of the wanted flavour %s%s." % (
+            release, wanted, "" if entry else " and %s has no entry for one" % grub_cfg),
+        fix)]
 
 
 def _check_unreadable(ev, facts, kvm):

@@ -25,7 +25,7 @@ description:
     C(iommu_snp_unsupported), C(psp_unavailable), C(snp_firmware_too_old), C(snp_init_failed),
     C(sev_init_failed), C(kvm_amd_not_loaded), C(kvm_snp_disabled), C(sev_es_asids_unavailable),
     C(guest_memfd_missing), C(msr_module_not_loaded), C(msr_module_not_persistent),
-    C(iommu_nopt_not_configured), C(reboot_pending), C(kernel_log_incomplete),
+    C(iommu_nopt_not_configured), C(kernel_flavour_not_running), C(reboot_pending), C(kernel_log_incomplete),
     C(kernel_log_unavailable), C(host_files_unreadable). The gate (M(coco.sev_snp.host_gate))
     adds C(snp_firmware_below_minimum) and C(snp_not_confirmed)."
   - Needs no C(gather_facts).
@@ -105,6 +105,18 @@ options:
         missing or unparsable file is reported as C(iommu_nopt_not_configured) with the reason.
     type: path
     default: /etc/default/grub
+  grub_cfg:
+    description:
+      - The GRUB menu grub-mkconfig writes, below O(root); its C(grubenv) is read from the same directory.
+      - Default is C(/boot/grub2/grub.cfg) (SUSE, RHEL family), else C(/boot/grub/grub.cfg) (Debian).
+    type: path
+  kernel_flavour:
+    description:
+      - The kernel flavour the host must run, as it ends the kernel release (C(-coco) for
+        C(6.4.0-150700.53.3-coco)); the whole flavour, so C(-amd64) does not match C(-cloud-amd64).
+      - When set, a running kernel of another flavour gives C(kernel_flavour_not_running), an error,
+        and RV(ansible_facts.sev_snp.boot.flavour) says which entry boots it. Default is no flavour.
+    type: str
 extends_documentation_fragment:
   - coco.sev_snp.read_only
 attributes:
@@ -173,7 +185,7 @@ ansible_facts:
               C(snp_firmware_too_old), C(snp_init_failed), C(sev_init_failed), C(kvm_amd_not_loaded),
               C(kvm_snp_disabled), C(sev_es_asids_unavailable), C(guest_memfd_missing),
               C(msr_module_not_loaded), C(msr_module_not_persistent), C(iommu_nopt_not_configured),
-              C(reboot_pending), C(kernel_log_incomplete), C(kernel_log_unavailable),
+              C(kernel_flavour_not_running), C(reboot_pending), C(kernel_log_incomplete), C(kernel_log_unavailable),
               C(host_files_unreadable)."
           type: list
           elements: dict
@@ -366,6 +378,65 @@ ansible_facts:
                 - C(Suse), C(Debian) or C(RedHat) (the names of C(ansible_facts.os_family)), from C(ID)
                   and then C(ID_LIKE); null for other systems.
               type: str
+        boot:
+          description:
+            - The GRUB menu and the kernel, from C(grub.cfg), its C(grubenv), C(GRUB_DEFAULT) of O(grub_file)
+              and C(/proc/sys/kernel/osrelease) (else C(/proc/version)).
+          type: dict
+          contains:
+            grub_cfg:
+              description: The grub.cfg read (null when none could be read).
+              type: str
+              sample: /boot/grub2/grub.cfg
+            entries:
+              description:
+                - Every menu entry, nested ones included, in menu order.
+                - C(path) is what C(grub2-set-default) and C(saved_entry) take (ids joined by C(>), the title
+                  where an entry has no id); C(title_path) the same in titles; C(kernel) the path given to
+                  C(linux), C(release) and C(flavour) read from it; C(recovery) a recovery entry.
+              type: list
+              elements: dict
+            grub_default:
+              description: C(GRUB_DEFAULT) of O(grub_file) (null when unset, which GRUB reads as 0).
+              type: str
+              sample: saved
+            saved_entry:
+              description: C(saved_entry) of grubenv, or null.
+              type: str
+            next_entry:
+              description: C(next_entry) of grubenv (a one-time choice), or null.
+              type: str
+            next:
+              description: The entry GRUB boots next (same keys as an item of RV(ansible_facts.sev_snp.boot.entries)), or null.
+              type: dict
+            next_via:
+              description: What chose it, C(next_entry), C(saved_entry) or C(default).
+              type: str
+            next_fallback:
+              description: The default names no entry, so GRUB falls back to the first one.
+              type: bool
+            next_reason:
+              description: Why the first entry boots (fallback or no saved entry), or null.
+              type: str
+            stale:
+              description: grub.cfg was generated with another GRUB_DEFAULT than O(grub_file) holds now.
+              type: bool
+            running_release:
+              description: The running kernel's release (C(uname -r)).
+              type: str
+              sample: 6.4.0-150700.53.3-coco
+            running_flavour:
+              description: Its flavour (C(coco), C(default), C(cloud-amd64)), or null.
+              type: str
+            flavour:
+              description:
+                - Null unless O(kernel_flavour) is set. C(wanted) the flavour, C(running) whether the running kernel is
+                  of it, C(entry) the entry to select for it (newest release, not recovery) or null, C(boots_next)
+                  whether the next boot starts a kernel of it.
+              type: dict
+            error:
+              description: What could not be read or parsed, or null.
+              type: str
         container:
           description: Whether the host is a container (containers cannot load kernel modules or reboot).
           type: dict
@@ -391,6 +462,7 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.cmdline import (
     split_cmdline,
     validate_options,
 )
+from ansible_collections.coco.sev_snp.plugins.module_utils.grub_cfg import boot_facts
 from ansible_collections.coco.sev_snp.plugins.module_utils.grub_default import (
     GrubDefaultError,
     cmdline_tokens,
@@ -587,6 +659,8 @@ def main():
             required_cmdline=dict(type="list", elements="str"),
             forbidden_cmdline=dict(type="list", elements="str"),
             grub_file=dict(type="path", default="/etc/default/grub"),
+            grub_cfg=dict(type="path"),
+            kernel_flavour=dict(type="str"),
         ),
         mutually_exclusive=[("cmdline_options", "required_cmdline"), ("cmdline_options", "forbidden_cmdline")],
         supports_check_mode=True,
@@ -614,6 +688,8 @@ def main():
             snapshot["cmdline_configured"] = cmdline_tokens(grub_text)
         except GrubDefaultError as exc:
             snapshot["cmdline_configured_error"] = "%s cannot be parsed (%s)" % (grub_path, exc)
+
+    snapshot["boot"] = boot_facts(reader.text, grub_text, module.params["grub_cfg"], module.params["kernel_flavour"])
 
     log = read_kernel_log(module, reader, module.params["kernel_log"], module.params["kernel_log_sources"])
     snapshot["kernel_log"] = None
