@@ -50,6 +50,7 @@ SET_BY_COLLECTION = frozenset((
     "sev_snp_host_outcome",
     "sev_snp_host_ready",
     "sev_snp_host_reboot_pending_reason",
+    "sev_snp_host_reboot_reasons",
     "sev_snp_host_reboot_required",
     "sev_snp_host_rebooted",
     "sev_snp_report",

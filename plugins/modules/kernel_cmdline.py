@@ -61,9 +61,9 @@ options:
       - Kernel parameters to ensure, applied in order.
       - Each name may appear at most once with O(options[].state=present), and not both
         present and absent with the same value.
+      - One of O(options) and O(value) is required.
     type: list
     elements: dict
-    required: true
     suboptions:
       name:
         description:
@@ -112,6 +112,13 @@ options:
         type: str
         choices: [present, absent]
         default: present
+  value:
+    description:
+      - Instead of O(options), the whole value the variable must hold, for a variable that is not
+        a command line, for example V(saved) for C(GRUB_DEFAULT). The same parser and atomic edit
+        apply; the value is quoted for the shell as it needs.
+    type: str
+    version_added: "0.2.0"
   backup:
     description:
       - Keep a copy of the original file, with a timestamp in its name, when the module
@@ -167,6 +174,12 @@ EXAMPLES = r"""
   ansible.builtin.command: update-bootloader --refresh
   when: grub_defaults is changed
   changed_when: true
+
+- name: Boot the entry grub2-set-default saves (GRUB_DEFAULT=saved)
+  coco.sev_snp.kernel_cmdline:
+    variable: GRUB_DEFAULT
+    value: saved
+    backup: true
 
 - name: Remove every iommu= parameter from the line shared with recovery entries
   coco.sev_snp.kernel_cmdline:
@@ -236,6 +249,7 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.grub_default import (
     GrubDefaultError,
     cmdline_tokens,
     edit_variable,
+    set_variable_tokens,
 )
 
 # surrogateescape keeps any byte that is not UTF-8 exactly as it was.
@@ -288,7 +302,6 @@ def main():
             options=dict(
                 type="list",
                 elements="dict",
-                required=True,
                 options=dict(
                     name=dict(type="str", required=True),
                     value=dict(type="str"),
@@ -296,8 +309,11 @@ def main():
                     match=dict(type="str", choices=list(MATCHES), default="exact"),
                 ),
             ),
+            value=dict(type="str"),
             backup=dict(type="bool", default=False),
         ),
+        mutually_exclusive=[("options", "value")],
+        required_one_of=[("options", "value")],
         supports_check_mode=True,
     )
     path = module.params["path"]
@@ -307,7 +323,10 @@ def main():
 
     original = _read(module, path)
     try:
-        edit = edit_variable(original, variable, module.params["options"])
+        if module.params["value"] is not None:
+            edit = set_variable_tokens(original, variable, [module.params["value"]])
+        else:
+            edit = edit_variable(original, variable, module.params["options"])
     except GrubDefaultError as error:
         module.fail_json(msg="%s line %d: %s; the file was not changed" % (path, error.lineno, error.message),
                          lineno=error.lineno, **result)

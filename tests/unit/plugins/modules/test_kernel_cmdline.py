@@ -340,3 +340,53 @@ def test_match_list_and_bool_through_the_module(run, tmp_path):
     assert result["after"] == ["quiet", "amd_iommu=fullflush"]
     result, _warnings = run({"path": str(path), "options": [{"name": "x", "value": "1", "match": "glob"}]}, fails=True)
     assert "value of match must be one of: exact, list, bool" in result["msg"]
+
+
+# --------------------------------------------------------------------------- value (GRUB_DEFAULT)
+
+
+@pytest.mark.parametrize("before, after", [
+    ("GRUB_DEFAULT=0\nGRUB_TIMEOUT=5\n", "GRUB_DEFAULT=saved\nGRUB_TIMEOUT=5\n"),
+    ('GRUB_DEFAULT="gnulinux-advanced-x>gnulinux-6.1.0-50-amd64-advanced-x"\n', 'GRUB_DEFAULT="saved"\n'),
+    ("GRUB_DEFAULT='Advanced options for Debian GNU/Linux>Debian GNU/Linux, with Linux 6.1'\n",
+     "GRUB_DEFAULT='saved'\n"),
+    ("GRUB_TIMEOUT=5\n", 'GRUB_TIMEOUT=5\nGRUB_DEFAULT="saved"\n'),
+])
+def test_value_sets_the_whole_variable(tmp_path, monkeypatch, before, after):
+    path = tmp_path / "grub"
+    path.write_text(before)
+    result = _run_value(monkeypatch, {"path": str(path), "variable": "GRUB_DEFAULT", "value": "saved"})
+    assert result["changed"] is True
+    assert path.read_text() == after
+    again = _run_value(monkeypatch, {"path": str(path), "variable": "GRUB_DEFAULT", "value": "saved"})
+    assert again["changed"] is False
+
+
+def test_value_inside_a_condition_is_refused_and_nothing_written(tmp_path, monkeypatch):
+    path = tmp_path / "grub"
+    text = "if true; then\nGRUB_DEFAULT=0\nfi\n"
+    path.write_text(text)
+    result = _run_value(monkeypatch, {"path": str(path), "variable": "GRUB_DEFAULT", "value": "saved"}, fails=True)
+    assert "line 2" in result["msg"] and "not changed" in result["msg"]
+    assert path.read_text() == text
+
+
+def test_value_and_options_are_exclusive(tmp_path, monkeypatch):
+    path = tmp_path / "grub"
+    path.write_text("GRUB_DEFAULT=0\n")
+    result = _run_value(monkeypatch, {"path": str(path), "variable": "GRUB_DEFAULT", "value": "saved",
+                                      "options": [{"name": "quiet"}]}, fails=True)
+    assert "mutually exclusive" in result["msg"]
+    result = _run_value(monkeypatch, {"path": str(path), "variable": "GRUB_DEFAULT"}, fails=True)
+    assert "one of the following is required" in result["msg"]
+
+
+def _run_value(monkeypatch, args, fails=False):
+    from ansible.module_utils.testing import patch_module_args
+    from module_exits import ExitJson, FailJson, patch_module_exits
+    from ansible_collections.coco.sev_snp.plugins.modules import kernel_cmdline
+    patch_module_exits(monkeypatch)
+    with patch_module_args(args):
+        with pytest.raises(FailJson if fails else ExitJson) as raised:
+            kernel_cmdline.main()
+    return raised.value.args[0]
