@@ -42,17 +42,21 @@ BOOTLOADER_COMMAND = {"suse": "update-bootloader"}.get(SCENARIO, "update-grub")
 
 
 def test_bootloader_command_ran_exactly_once(host):
-    calls = host.file("/var/lib/sev-snp-test/bootloader-calls").content_string.splitlines()
+    # A kernel package's own regeneration (stand-in RPM scriptlet: --refresh) is not the role's.
+    calls = [line for line in host.file("/var/lib/sev-snp-test/bootloader-calls").content_string.splitlines()
+             if not line.endswith(" --refresh")]
     assert len(calls) == 1, calls
     assert calls[0].split()[1].endswith("/" + BOOTLOADER_COMMAND), calls
 
 
 def test_bootloader_configuration_has_the_new_command_line(host):
-    linux = [line for line in host.file(GRUB_CFG).content_string.splitlines() if line.strip().startswith("linux ")]
-    assert len(linux) == 1
-    tokens = linux[0].split()
-    assert "iommu=nopt" in tokens
-    assert not {"iommu=pt", "amd_iommu=off"} & set(tokens)
+    linux = [line for line in host.file(GRUB_CFG).content_string.splitlines() if line.split()[:1] == ["linux"]]
+    # one entry without kernels in /boot; with kernels (suse), the top entry and one per kernel
+    assert len(linux) == {"suse": 3}.get(SCENARIO, 1), linux
+    for line in linux:
+        tokens = line.split()
+        assert "iommu=nopt" in tokens
+        assert not {"iommu=pt", "amd_iommu=off"} & set(tokens)
 
 
 def test_container_was_not_rebooted(host):

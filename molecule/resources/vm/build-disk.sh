@@ -3,7 +3,7 @@
 # where it is:
 #   build-disk.sh            -> prints "<base image> <ssh private key>" (builds if needed)
 # The disk is a 3 GB raw image with a dos partition table, one ext4 partition, the Debian
-# cloud kernel, GRUB for BIOS (grub-pc), systemd, sshd and python3. Root logs in over SSH
+# cloud and generic kernels, GRUB for BIOS (grub-pc), systemd, sshd and python3. Root logs in over SSH
 # with an ed25519 key generated at build time. The result is cached under
 # ${SEV_SNP_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/coco-sev-snp}, keyed by a hash of this
 # directory's files, so editing the recipe rebuilds it and nothing else does. Runs need
@@ -69,7 +69,10 @@ uuid=$(blkid -s UUID -o value "$part")
 mkdir -p "$mnt"
 mount "$part" "$mnt"
 
-packages=linux-image-cloud-amd64,grub-pc,systemd,systemd-sysv,udev,dbus,openssh-server,python3,kmod,procps,iproute2
+# Two real kernel flavours: cloud-amd64, which the image boots first (GRUB_DEFAULT=0), and
+# amd64, which stands in for SUSE's kernel-coco (sev_snp_host_kernel_flavour: -amd64).
+# python3-apt: ansible.builtin.package (apt) checks the installed flavour without network.
+packages=linux-image-cloud-amd64,linux-image-amd64,python3-apt,grub-pc,systemd,systemd-sysv,udev,dbus,openssh-server,python3,kmod,procps,iproute2
 debootstrap --variant=minbase --include="$packages" bookworm "$mnt" "$mirror" >"$work/debootstrap.log" 2>&1 \
   || { tail -30 "$work/debootstrap.log" >&2; exit 1; }
 

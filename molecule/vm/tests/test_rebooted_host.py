@@ -23,6 +23,7 @@ FIXED_PROBLEMS = (
     "reboot_pending",
     "msr_module_not_loaded",
     "msr_module_not_persistent",
+    "kernel_flavour_not_running",
 )
 
 
@@ -72,7 +73,10 @@ def test_default_grub_has_iommu_pt_replaced_in_place(host):
 def test_default_grub_other_lines_are_untouched(host):
     original = (IMAGE_FILES / "default-grub").read_text()
     current = host.file("/etc/default/grub").content_string
-    assert lines_without_cmdline(current) == lines_without_cmdline(original)
+    # GRUB_DEFAULT=0 became saved in place; every other line is as it was.
+    assert "GRUB_DEFAULT=0" in original.splitlines()
+    assert lines_without_cmdline(current) == [
+        "GRUB_DEFAULT=saved" if line == "GRUB_DEFAULT=0" else line for line in lines_without_cmdline(original)]
     # The original really had what converge had to change (guards the image recipe).
     assert "iommu=pt" in shell_assignments(original)["GRUB_CMDLINE_LINUX_DEFAULT"].split()
 
@@ -91,6 +95,20 @@ def test_grub_cfg_boots_the_new_command_line_by_uuid(host):
     for tokens in kernel_lines:
         assert not set(PASSTHROUGH_OPTIONS) & set(tokens)
         assert any(token.startswith("root=UUID=") for token in tokens)
+
+
+def test_running_kernel_is_the_selected_flavour(host):
+    release = host.check_output("uname -r")
+    assert release.endswith("-amd64") and not release.endswith("-cloud-amd64"), release
+    assert host.file("/proc/version").content_string.split()[2] == release
+
+
+def test_selected_flavour_entry_is_saved(host):
+    env = dict(line.split("=", 1) for line in host.check_output("grub-editenv list").splitlines() if "=" in line)
+    release = host.check_output("uname -r")
+    assert env["saved_entry"].startswith("gnulinux-advanced-"), env
+    assert env["saved_entry"].split(">")[1].startswith("gnulinux-%s-advanced-" % release), env
+    assert 'set default="${saved_entry}"' in host.file("/boot/grub/grub.cfg").content_string
 
 
 def test_bootloader_regenerated_exactly_once_before_the_reboot(host):
@@ -123,9 +141,16 @@ def test_msr_loaded_at_boot_from_modules_load_d(host):
 
 
 def test_host_facts_say_not_epyc_and_nothing_converge_should_have_fixed(host):
-    result = host.ansible("coco.sev_snp.host_facts", check=False)
+    result = host.ansible("coco.sev_snp.host_facts", "kernel_flavour=-amd64", check=False)
     facts = result["ansible_facts"]["sev_snp"]
     problems = {problem["id"] for problem in facts["problems"]}
     assert "not_amd_epyc" in problems
+    # the boot section read from the real grub.cfg, grubenv and kernel
+    boot = facts["boot"]
+    assert boot["grub_cfg"] == "/boot/grub/grub.cfg" and boot["error"] is None
+    assert boot["grub_default"] == "saved" and boot["stale"] is False
+    assert boot["next"]["release"] == boot["running_release"] and boot["next_via"] == "saved_entry"
+    assert boot["flavour"]["running"] is True and boot["flavour"]["boots_next"] is True
+    assert {entry["flavour"] for entry in boot["entries"]} == {"amd64", "cloud-amd64"}
     assert facts["ready"] is False
     assert not problems & set(FIXED_PROBLEMS), problems
