@@ -37,6 +37,9 @@ _VALUE_OPTIONS = ("--class", "--users", "--hotkey", "--id", "--source")
 _ID_OPTIONS = ("--id", "$menuentry_id_option", "${menuentry_id_option}")
 _KERNEL_PREFIXES = ("vmlinuz-", "vmlinux-", "bzImage-", "Image-", "kernel-")
 _RECOVERY_TITLE = "(recovery mode)"
+# grub-mkconfig nests two levels; a path per entry grows with the depth, so a hostile file
+# nested thousands deep would cost memory quadratic in its size.
+MAX_DEPTH = 64
 _NUMBER_RE = re.compile(r"[0-9]+\Z")
 _VERSION_PART_RE = re.compile(r"[0-9]+|[^0-9]+")
 
@@ -301,21 +304,28 @@ def parse_grub_cfg(text):
     stack = []
     default = None
     bls = False
+    functions = 0
     for event, words in _events(text or ""):
         if event == "close":
             if not stack:
                 raise GrubCfgError("'}' closes no block", words.lineno)
-            stack.pop()
+            if stack.pop()[0] == "function":
+                functions -= 1
             continue
-        in_function = any(kind == "function" for kind, _item, _items, _line in stack)
+        in_function = functions > 0
         items = stack[-1][2] if stack else top
         first = words[0] if words else None
         name = first.text if first is not None and not first.quoted else None
         if event == "open":
+            if len(stack) >= MAX_DEPTH:
+                raise GrubCfgError("blocks nested deeper than %d levels" % MAX_DEPTH,
+                                   first.lineno if first is not None else None)
             if name in MENU_COMMANDS and not in_function:
                 _open_menu(name, words, stack, items, entries)
             else:
                 lineno = first.lineno if first is not None else None
+                if name == "function":
+                    functions += 1
                 stack.append(("function" if name == "function" else "block", None, items, lineno))
             continue
         if name in MENU_COMMANDS and not in_function:

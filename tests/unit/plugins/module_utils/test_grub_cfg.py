@@ -11,6 +11,7 @@ import time
 import pytest
 
 from ansible_collections.coco.sev_snp.plugins.module_utils.grub_cfg import (
+    MAX_DEPTH,
     GrubCfgError,
     boot_next,
     flavour_entry,
@@ -246,14 +247,33 @@ def test_huge_cfg_parses_in_linear_time():
     assert flavour_entry(parsed, "-coco")["release"] == "6.1.0-19999-coco"
 
 
-def test_deep_nesting_does_not_recurse():
-    depth = 5000
+def nested(depth):
     text = "".join("submenu 's%d' --id s%d {\n" % (i, i) for i in range(depth))
-    text += "menuentry 'leaf' --id leaf { linux /boot/vmlinuz-1-coco }\n" + "}\n" * depth
-    parsed = parse_grub_cfg(text)
+    return text + "menuentry 'leaf' --id leaf { linux /boot/vmlinuz-1-coco }\n" + "}\n" * depth
+
+
+def test_nesting_up_to_the_limit():
+    parsed = parse_grub_cfg(nested(MAX_DEPTH - 1))
     leaf = parsed["entries"][0]
-    assert leaf["path"].endswith("s%d>leaf" % (depth - 1))
+    assert leaf["path"].endswith("s%d>leaf" % (MAX_DEPTH - 2))
+    assert leaf["index_path"] == ">".join(["0"] * MAX_DEPTH)
     assert resolve_path(parsed["menu"], leaf["path"]) is leaf
+
+
+def test_hostile_deep_nesting_is_refused_fast():
+    started = time.monotonic()
+    with pytest.raises(GrubCfgError) as info:
+        parse_grub_cfg(nested(200000))
+    assert time.monotonic() - started < 5
+    assert info.value.lineno == MAX_DEPTH + 1
+    assert "deeper than %d" % MAX_DEPTH in str(info.value)
+
+
+def test_function_bodies_hold_no_entries_and_close_properly():
+    text = ("function a {\n function b {\n  menuentry 'x' { linux /k-1-y }\n }\n}\n"
+            "menuentry 'after' { linux /boot/vmlinuz-2-coco }\n")
+    parsed = parse_grub_cfg(text)
+    assert [e["title"] for e in parsed["entries"]] == ["after"]
 
 
 @pytest.mark.parametrize("text", ["", "# only a comment\n", "\n\n;;\n"])
