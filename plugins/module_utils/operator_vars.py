@@ -30,6 +30,7 @@ PLAYBOOK_VARS = {
     "sev_snp_min_snp_api": ("check_host", "enable_host"),
     "sev_snp_min_snp_build": ("check_host", "enable_host"),
     "sev_snp_gate_ignore": ("check_host", "enable_host"),
+    "sev_snp_kernel_flavour": ("check_host",),
 }
 
 # Registered results and facts the playbooks and roles set (and host_facts/guest_facts inject).
