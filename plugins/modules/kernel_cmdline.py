@@ -118,7 +118,6 @@ options:
         a command line, for example V(saved) for C(GRUB_DEFAULT). The same parser and atomic edit
         apply; the value is quoted for the shell as it needs.
     type: str
-    version_added: "0.2.0"
   backup:
     description:
       - Keep a copy of the original file, with a timestamp in its name, when the module
