@@ -29,6 +29,7 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.problems import (
     ordered_unique,
     problem,
 )
+from ansible_collections.coco.sev_snp.plugins.module_utils.sev_firmware import range_name, read_firmware
 from ansible_collections.coco.sev_snp.plugins.module_utils.snp_cmdline import default_options, describe
 from ansible_collections.coco.sev_snp.plugins.module_utils.snp_version import compare_versions
 
@@ -131,11 +132,17 @@ def cpu_generation(vendor, family, model):
     return None, None
 
 
+def amd_cpu(cpu):
+    """(family, model) of an AMD CPU for the SEV firmware names, (None, None) for any other."""
+    if cpu.get("vendor") != "AuthenticAMD":
+        return None, None
+    return cpu.get("family"), cpu.get("model")
+
+
 def sev_firmware_file(family, model):
-    """The file name the ccp driver looks for, e.g. amd_sev_fam19h_model0xh.sbin."""
-    if family is None or model is None:
-        return None
-    return "amd_sev_fam%02xh_model%xxh.sbin" % (family, (model & 0xF0) >> 4)
+    """The model-range file name AMD ships for this CPU, e.g. amd_sev_fam19h_model0xh.sbin
+    (sev_firmware holds the kernel's names and their order)."""
+    return range_name(family, model)
 
 
 def parse_bool_param(text):
@@ -323,10 +330,10 @@ def build_facts(snapshot, options=None):
 
     facts = {
         "problems": [],
-        "firmware": {
-            "sev_api": log["sev_api"], "sev_build": log["sev_build"],
-            "snp_api": log["snp_api"], "snp_build": log["snp_build"],
-        },
+        "firmware": dict(
+            {"sev_api": log["sev_api"], "sev_build": log["sev_build"],
+             "snp_api": log["snp_api"], "snp_build": log["snp_build"]},
+            **(snapshot.get("sev_firmware") or read_firmware(None, *amd_cpu(ev.cpu), parsed_log=log))),
         "cpu": {
             "vendor": ev.cpu["vendor"], "family": ev.cpu["family"], "model": ev.cpu["model"],
             "generation": ev.generation, "model_name": ev.cpu["model_name"],

@@ -143,19 +143,9 @@ def _stat_file(full):
     return {"size": info.st_size, "mtime": int(info.st_mtime)}, None
 
 
-def read_firmware(root, family, model, parsed_log, release=None, custom_dir=None):
-    """The `firmware` facts beyond the versions: the kernel's candidate files that exist below
-    ``root`` (size, mtime), the one the next boot loads, the version in use and the update the
-    kernel log shows (see kernel_log: firmware_update, firmware_file_loaded).
-
-    family/model as parse_cpuinfo gives them (None when unknown: no files are looked for).
-    At most 3 names x 3 suffixes x 5 directories are stat()ed; no file is opened.
-    """
-    parsed_log = parsed_log or {}
-    try:
-        names = firmware_names(family, model)
-    except FirmwareInputError:
-        names = []
+def _present(root, names, release, custom_dir):
+    """([{'path', 'name', 'size', 'mtime'}], [{'path', 'reason'}]): the candidates below root that are
+    regular files, and those that are there but cannot be loaded, both in the kernel's order."""
     files, unusable = [], []
     for path, name in _candidates(names, release, custom_dir):
         found, reason = _stat_file(os.path.join(root, path.lstrip("/")))
@@ -164,6 +154,26 @@ def read_firmware(root, family, model, parsed_log, release=None, custom_dir=None
             files.append(found)
         elif reason is not None:
             unusable.append({"path": path, "reason": reason})
+    return files, unusable
+
+
+def read_firmware(root, family, model, parsed_log, release=None, custom_dir=None):
+    """The `firmware` facts beyond the versions: the kernel's candidate files that exist below
+    ``root`` (size, mtime), the one the next boot loads, the version in use and the update the
+    kernel log shows (see kernel_log: firmware_update, firmware_file_loaded).
+
+    family/model as parse_cpuinfo gives them (None when unknown: no files are looked for).
+    root None examines no file (files, unusable and next_boot_file are then None: unknown).
+    At most 3 names x 3 suffixes x 5 directories are stat()ed; no file is opened.
+    """
+    parsed_log = parsed_log or {}
+    try:
+        names = firmware_names(family, model)
+    except FirmwareInputError:
+        names = []
+    files = unusable = None
+    if root is not None:
+        files, unusable = _present(root, names, release, custom_dir)
     in_use = version_in_use(parsed_log)
     update = parsed_log.get("firmware_update")
     if update is not None:

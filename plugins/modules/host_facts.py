@@ -193,7 +193,9 @@ ansible_facts:
               description: What to do about it.
               type: str
         firmware:
-          description: SEV firmware versions reported by the PSP in the kernel log (last report wins).
+          description:
+            - SEV firmware versions reported by the PSP in the kernel log (last report wins), the firmware
+              files the kernel would load for this CPU and the update the log shows.
           type: dict
           contains:
             sev_api:
@@ -212,6 +214,69 @@ ansible_facts:
               description: Build from the same line, or null.
               type: int
               sample: 21
+            in_use:
+              description:
+                - The version the SEV firmware runs now, C(api) and C(build) from the last C(SEV-SNP API) line
+                  (else the last C(SEV API) line); null when the log has neither.
+              type: dict
+              sample: {api: "1.55", build: 39}
+            candidates:
+              description:
+                - The files the ccp driver requests for this CPU, in its order (see the filter
+                  C(coco.sev_snp.sev_firmware_files)); empty when the CPU is not an AMD one or unknown.
+              type: list
+              elements: str
+              sample: [amd/amd_sev_fam19h_model11h.sbin, amd/amd_sev_fam19h_model1xh.sbin, amd/sev.fw]
+            files:
+              description:
+                - The candidates that exist below O(root) as regular files, in the order the kernel tries them,
+                  that is each name with no suffix, C(.zst) and C(.xz), in the directory of C(firmware_class.path=),
+                  C(/lib/firmware/updates/<release>), C(/lib/firmware/updates), C(/lib/firmware/<release>) and
+                  C(/lib/firmware). Only examined with C(stat); no file is opened.
+              type: list
+              elements: dict
+              contains:
+                path:
+                  description: Path on the host.
+                  type: str
+                  sample: /lib/firmware/amd/amd_sev_fam19h_model1xh.sbin.xz
+                name:
+                  description: The name the kernel requested.
+                  type: str
+                  sample: amd/amd_sev_fam19h_model1xh.sbin
+                size:
+                  description: Size in bytes (of the compressed file for C(.xz) and C(.zst)).
+                  type: int
+                mtime:
+                  description: Modification time, seconds since the epoch.
+                  type: int
+            unusable:
+              description: Candidates that exist but cannot be loaded (a directory, FIFO, device, or not examinable), with the reason.
+              type: list
+              elements: dict
+            next_boot_file:
+              description: The first of C(files), the image the ccp driver loads at the next boot; null when none.
+              type: str
+            updated_at_boot:
+              description:
+                - The kernel log shows the ccp driver loading a SEV firmware image (C(SEV firmware update successful)
+                  up to Linux 6.11, C(SEV firmware updated from a.b.c to x.y.z) from 6.12, which prints only
+                  when the version changed).
+              type: bool
+            update:
+              description:
+                - The last update line, or null. C(form) is C(update_successful), C(updated_from) or C(same_as_old)
+                  (a runtime upload that changed nothing); C(changed) is null when the line does not say;
+                  C(from) and C(to) are C(api)/C(build) dicts, C(to) taken from the API lines when the
+                  line has no versions.
+              type: dict
+            loaded_file:
+              description: The file the kernel says it loaded (Debian and Ubuntu kernels log it), or null.
+              type: str
+            load_failures:
+              description: Files the kernel says it failed to load (Debian and Ubuntu kernels log them).
+              type: list
+              elements: str
         cpu:
           description: The first CPU of C(/proc/cpuinfo).
           type: dict
@@ -388,7 +453,10 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.coco.sev_snp.plugins.module_utils.cmdline import (
     OptionError,
+    names_equal,
     split_cmdline,
+    token_name,
+    token_value,
     validate_options,
 )
 from ansible_collections.coco.sev_snp.plugins.module_utils.grub_default import (
@@ -396,7 +464,9 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.grub_default import (
     cmdline_tokens,
 )
 from ansible_collections.coco.sev_snp.plugins.module_utils.host_model import (
+    amd_cpu,
     build_facts,
+    parse_cpuinfo,
 )
 from ansible_collections.coco.sev_snp.plugins.module_utils.host_files import HostFileError, read_text
 from ansible_collections.coco.sev_snp.plugins.module_utils.live_kernel_log import (
@@ -405,6 +475,7 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.live_kernel_log impor
     read_live_kernel_log,
 )
 from ansible_collections.coco.sev_snp.plugins.module_utils.os_identity import container_paths
+from ansible_collections.coco.sev_snp.plugins.module_utils.sev_firmware import read_firmware
 from ansible_collections.coco.sev_snp.plugins.module_utils.snp_cmdline import default_options, options_from_tokens
 from ansible_collections.coco.sev_snp.plugins.module_utils.kernel_log import (
     has_sev_evidence,
@@ -547,6 +618,23 @@ def read_kernel_log(module, reader, kernel_log, sources):
     return read_live_kernel_log(module, parse_kernel_log, sources, useful=_useful)
 
 
+def read_sev_firmware(reader, snapshot, parsed_log):
+    """The SEV firmware files below the root and the log's account of them (sev_firmware.read_firmware).
+
+    The kernel release names /lib/firmware/<release>: uname's on the live host, the log's for a
+    saved tree; firmware_class.path= of the running command line adds the directory tried first."""
+    family, model = amd_cpu(parse_cpuinfo(snapshot["cpuinfo"]))
+    if os.path.realpath(reader.root) == "/":
+        release = os.uname()[2]
+    else:
+        release = (parsed_log or {}).get("kernel_release")
+    custom_dir = None
+    for token in snapshot.get("cmdline_running") or ():
+        if names_equal(token_name(token), "firmware_class.path"):
+            custom_dir = token_value(token)
+    return read_firmware(reader.root, family, model, parsed_log, release, custom_dir)
+
+
 def cmdline_options(module):
     """The options the command line is judged by: cmdline_options, the deprecated token lists,
     or what the sev_snp_host role configures."""
@@ -621,6 +709,7 @@ def main():
     snapshot["kernel_log_source"] = log.source
     snapshot["kernel_log_error"] = log.error
     snapshot["kernel_log_incomplete"] = log.incomplete
+    snapshot["sev_firmware"] = read_sev_firmware(reader, snapshot, log.parsed)
     snapshot["unreadable"] = sorted(reader.unreadable)
     snapshot["unreadable_reasons"] = dict(reader.unreadable)
 

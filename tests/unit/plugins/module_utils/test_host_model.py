@@ -198,7 +198,13 @@ def test_ready_host():
     facts = build_facts(snapshot())
     assert facts["problems"] == []
     assert facts["ready"] is True
-    assert facts["firmware"] == {"sev_api": "1.55", "sev_build": 21, "snp_api": "1.55", "snp_build": 21}
+    assert facts["firmware"] == {
+        "sev_api": "1.55", "sev_build": 21, "snp_api": "1.55", "snp_build": 21,
+        "in_use": {"api": "1.55", "build": 21},
+        "candidates": ["amd/amd_sev_fam19h_model01h.sbin", "amd/amd_sev_fam19h_model0xh.sbin", "amd/sev.fw"],
+        # A snapshot without the reader's file section: which files exist is unknown, not "none".
+        "files": None, "unusable": None, "next_boot_file": None,
+        "updated_at_boot": False, "update": None, "loaded_file": None, "load_failures": []}
     assert facts["cpu"]["generation"] == "Milan"
     assert facts["kvm"] == {"loaded": True, "sev": True, "sev_es": True, "sev_snp": True}
     assert facts["iommu"] == {"mode": "translated"}

@@ -379,3 +379,101 @@ def test_a_log_beyond_the_limit_says_what_was_not_read(run, milan, monkeypatch):
     assert run.snapshot["kernel_log_incomplete"] == (
         "%s is larger than 1 MiB; lines after the first 1 MiB were not read" % log)
     assert run.snapshot["kernel_log_source"] == "file"
+
+
+# -- the firmware section: files the kernel would load, the version in use, the update at boot
+
+def _firmware_file(root, relative, data=b"\0" * 64, mtime=1718890000):
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    os.utime(str(path), (mtime, mtime))
+
+
+def test_firmware_files_below_the_root_in_the_kernels_order(run, milan):
+    _firmware_file(milan, "lib/firmware/amd/amd_sev_fam19h_model0xh.sbin.xz", b"x" * 40)
+    _firmware_file(milan, "lib/firmware/amd/amd_sev_fam19h_model01h.sbin", b"y" * 96576, 1764547200)
+    firmware = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]["firmware"]
+    assert firmware["candidates"][0] == "amd/amd_sev_fam19h_model01h.sbin"
+    assert firmware["files"] == [
+        {"path": "/lib/firmware/amd/amd_sev_fam19h_model01h.sbin", "name": "amd/amd_sev_fam19h_model01h.sbin",
+         "size": 96576, "mtime": 1764547200},
+        {"path": "/lib/firmware/amd/amd_sev_fam19h_model0xh.sbin.xz", "name": "amd/amd_sev_fam19h_model0xh.sbin",
+         "size": 40, "mtime": 1718890000},
+    ]
+    assert firmware["next_boot_file"] == "/lib/firmware/amd/amd_sev_fam19h_model01h.sbin"
+    assert firmware["in_use"] == {"api": "1.55", "build": 37}
+
+
+def test_no_firmware_file_is_an_empty_list_not_unknown(run, milan):
+    firmware = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]["firmware"]
+    assert firmware["files"] == [] and firmware["unusable"] == [] and firmware["next_boot_file"] is None
+
+
+def test_a_fifo_in_the_firmware_directory_does_not_hang_the_module(run, milan):
+    (milan / "lib/firmware/amd").mkdir(parents=True)
+    os.mkfifo(str(milan / "lib/firmware/amd/amd_sev_fam19h_model0xh.sbin"))
+    result = run({"root": str(milan)})[0]
+    firmware = result["ansible_facts"]["sev_snp"]["firmware"]
+    assert firmware["files"] == []
+    assert firmware["unusable"][0]["path"] == "/lib/firmware/amd/amd_sev_fam19h_model0xh.sbin"
+    assert "FIFO" in firmware["unusable"][0]["reason"]
+
+
+def _log_without_update(milan):
+    """The fixture's log without its 'SEV firmware updated from' line."""
+    lines = (milan / "var/log/dmesg").read_text().splitlines(True)
+    kept = [line for line in lines if "SEV firmware updated" not in line]
+    assert len(kept) == len(lines) - 1
+    return "".join(kept)
+
+
+def test_the_release_directory_of_a_saved_tree_comes_from_its_log(run, milan):
+    # The fixture's log says "Linux version 6.4.0-150700.53-coco".
+    _firmware_file(milan, "lib/firmware/6.4.0-150700.53-coco/amd/amd_sev_fam19h_model0xh.sbin")
+    _firmware_file(milan, "lib/firmware/amd/amd_sev_fam19h_model0xh.sbin")
+    _firmware_file(milan, "lib/firmware/6.12.0-other/amd/amd_sev_fam19h_model0xh.sbin")
+    firmware = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]["firmware"]
+    assert [f["path"] for f in firmware["files"]] == [
+        "/lib/firmware/6.4.0-150700.53-coco/amd/amd_sev_fam19h_model0xh.sbin",
+        "/lib/firmware/amd/amd_sev_fam19h_model0xh.sbin"]
+
+
+def test_firmware_class_path_on_the_running_command_line_is_tried_first(run, milan):
+    cmdline = (milan / "proc/cmdline").read_text().strip()
+    (milan / "proc/cmdline").write_text(cmdline + " firmware_class.path=/srv/fw\n")
+    _firmware_file(milan, "srv/fw/amd/sev.fw")
+    _firmware_file(milan, "lib/firmware/amd/amd_sev_fam19h_model0xh.sbin")
+    firmware = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]["firmware"]
+    # The model-range name comes before sev.fw whatever the directory: names are the outer loop.
+    assert [f["path"] for f in firmware["files"]] == [
+        "/lib/firmware/amd/amd_sev_fam19h_model0xh.sbin", "/srv/fw/amd/sev.fw"]
+
+
+@pytest.mark.parametrize("line, update", [
+    ("ccp 0000:c1:00.5: SEV firmware updated from 1.55.21 to 1.55.37",
+     {"form": "updated_from", "changed": True, "from": {"api": "1.55", "build": 21},
+      "to": {"api": "1.55", "build": 37}}),
+    ("ccp 0000:c1:00.5: SEV firmware update successful",
+     {"form": "update_successful", "changed": None, "from": None, "to": {"api": "1.55", "build": 37}}),
+])
+def test_the_update_at_boot_in_both_forms(run, milan, line, update):
+    (milan / "var/log/dmesg").write_text("[    5.000000] " + line + "\n" + _log_without_update(milan))
+    firmware = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]["firmware"]
+    assert firmware["updated_at_boot"] is True
+    assert firmware["update"] == update
+
+
+def test_no_update_line_no_update(run, milan):
+    (milan / "var/log/dmesg").write_text(_log_without_update(milan))
+    firmware = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]["firmware"]
+    assert firmware["updated_at_boot"] is False and firmware["update"] is None
+
+
+def test_an_intel_host_looks_for_no_amd_firmware(run, milan):
+    (milan / "proc/cpuinfo").write_text(
+        "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 143\n"
+        "model name\t: Intel(R) Xeon(R) Platinum 8480+\nflags\t\t: fpu vmx\n")
+    _firmware_file(milan, "lib/firmware/amd/sev.fw")
+    firmware = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]["firmware"]
+    assert firmware["candidates"] == [] and firmware["files"] == []
