@@ -140,7 +140,7 @@ def _stat_file(full):
     kind = file_kind(info.st_mode)
     if kind is not None:
         return None, "is %s, not a regular file; the kernel cannot load it" % kind
-    return {"size": info.st_size, "mtime": int(info.st_mtime)}, None
+    return {"size": info.st_size, "mtime": int(info.st_mtime), "ctime": int(info.st_ctime)}, None
 
 
 def _present(root, names, release, custom_dir):
@@ -157,13 +157,26 @@ def _present(root, names, release, custom_dir):
     return files, unusable
 
 
-def read_firmware(root, family, model, parsed_log, release=None, custom_dir=None):
+def boot_time(proc_stat):
+    """Seconds since the epoch at which the running kernel booted (the btime line of /proc/stat),
+    or None."""
+    for line in (proc_stat or "").splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == "btime" and parts[1].isdigit() and len(parts[1]) <= 12:
+            return int(parts[1])
+    return None
+
+
+def read_firmware(root, family, model, parsed_log, release=None, custom_dir=None, booted=None):
     """The `firmware` facts beyond the versions: the kernel's candidate files that exist below
     ``root`` (size, mtime), the one the next boot loads, the version in use and the update the
     kernel log shows (see kernel_log: firmware_update, firmware_file_loaded).
 
     family/model as parse_cpuinfo gives them (None when unknown: no files are looked for).
     root None examines no file (files, unusable and next_boot_file are then None: unknown).
+    booted (boot_time()) gives changed_since_boot: whether the next boot's file changed (its ctime,
+    which installing, copying or renaming sets and no tool can set back) after the running kernel
+    booted, so the running firmware cannot have come from it; None when either is unknown.
     At most 3 names x 3 suffixes x 5 directories are stat()ed; no file is opened.
     """
     parsed_log = parsed_log or {}
@@ -186,6 +199,7 @@ def read_firmware(root, family, model, parsed_log, release=None, custom_dir=None
         "files": files,
         "unusable": unusable,
         "next_boot_file": files[0]["path"] if files else None,
+        "changed_since_boot": _changed_since_boot(files, booted),
         "in_use": in_use,
         "updated_at_boot": bool(parsed_log.get("firmware_updated")),
         "update": update,
@@ -193,3 +207,8 @@ def read_firmware(root, family, model, parsed_log, release=None, custom_dir=None
         "load_failures": list(parsed_log.get("firmware_files_missing") or []),
     }
 
+
+def _changed_since_boot(files, booted):
+    if files is None or booted is None:
+        return None
+    return bool(files) and files[0]["ctime"] > booted

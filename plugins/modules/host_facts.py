@@ -250,6 +250,9 @@ ansible_facts:
                 mtime:
                   description: Modification time, seconds since the epoch.
                   type: int
+                ctime:
+                  description: Status change time (set when the file is installed or copied), seconds since the epoch.
+                  type: int
             unusable:
               description: Candidates that exist but cannot be loaded (a directory, FIFO, device, or not examinable), with the reason.
               type: list
@@ -257,6 +260,12 @@ ansible_facts:
             next_boot_file:
               description: The first of C(files), the image the ccp driver loads at the next boot; null when none.
               type: str
+            changed_since_boot:
+              description:
+                - Whether C(next_boot_file) changed (its ctime) after the running kernel booted (C(btime) of
+                  C(/proc/stat)), so the firmware running now cannot have come from it and a reboot is needed for it;
+                  false when there is no such file, null when either time is unknown.
+              type: bool
             updated_at_boot:
               description:
                 - The kernel log shows the ccp driver loading a SEV firmware image (C(SEV firmware update successful)
@@ -475,7 +484,7 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.live_kernel_log impor
     read_live_kernel_log,
 )
 from ansible_collections.coco.sev_snp.plugins.module_utils.os_identity import container_paths
-from ansible_collections.coco.sev_snp.plugins.module_utils.sev_firmware import read_firmware
+from ansible_collections.coco.sev_snp.plugins.module_utils.sev_firmware import boot_time, read_firmware
 from ansible_collections.coco.sev_snp.plugins.module_utils.snp_cmdline import default_options, options_from_tokens
 from ansible_collections.coco.sev_snp.plugins.module_utils.kernel_log import (
     has_sev_evidence,
@@ -632,7 +641,8 @@ def read_sev_firmware(reader, snapshot, parsed_log):
     for token in snapshot.get("cmdline_running") or ():
         if names_equal(token_name(token), "firmware_class.path"):
             custom_dir = token_value(token)
-    return read_firmware(reader.root, family, model, parsed_log, release, custom_dir)
+    return read_firmware(reader.root, family, model, parsed_log, release, custom_dir,
+                         boot_time(reader.text("proc/stat")))
 
 
 def cmdline_options(module):

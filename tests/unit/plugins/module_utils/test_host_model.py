@@ -203,7 +203,7 @@ def test_ready_host():
         "in_use": {"api": "1.55", "build": 21},
         "candidates": ["amd/amd_sev_fam19h_model01h.sbin", "amd/amd_sev_fam19h_model0xh.sbin", "amd/sev.fw"],
         # A snapshot without the reader's file section: which files exist is unknown, not "none".
-        "files": None, "unusable": None, "next_boot_file": None,
+        "files": None, "unusable": None, "next_boot_file": None, "changed_since_boot": None,
         "updated_at_boot": False, "update": None, "loaded_file": None, "load_failures": []}
     assert facts["cpu"]["generation"] == "Milan"
     assert facts["kvm"] == {"loaded": True, "sev": True, "sev_es": True, "sev_snp": True}

@@ -4,12 +4,14 @@
 """SEV firmware file names in the kernel's order, and what a host tree has of them."""
 
 import os
+import time
 
 import pytest
 
 from ansible_collections.coco.sev_snp.plugins.module_utils.kernel_log import parse_kernel_log
 from ansible_collections.coco.sev_snp.plugins.module_utils.sev_firmware import (
     FirmwareInputError,
+    boot_time,
     candidate_paths,
     firmware_names,
     range_name,
@@ -109,6 +111,11 @@ def test_the_custom_dir_equal_to_a_standard_one_is_tried_once():
     assert paths[0] == "/lib/firmware/amd/sev.fw"
 
 
+def without_ctime(files):
+    """The file entries without ctime, which a test cannot set."""
+    return [dict((k, v) for k, v in entry.items() if k != "ctime") for entry in files]
+
+
 def _put(root, relative, data=b"x", mtime=None):
     full = os.path.join(str(root), relative.lstrip("/"))
     os.makedirs(os.path.dirname(full), exist_ok=True)
@@ -124,7 +131,7 @@ def test_files_present_with_size_and_mtime_in_the_kernels_order(tmp_path):
     _put(tmp_path, "lib/firmware/amd/amd_sev_fam19h_model01h.sbin.xz", b"s" * 10, 1700000000)
     _put(tmp_path, "lib/firmware/amd/amd_sev_fam19h_model1xh.sbin", b"g")   # Genoa's: not this CPU's
     facts = read_firmware(str(tmp_path), 25, 1, parse_kernel_log(""))
-    assert facts["files"] == [
+    assert without_ctime(facts["files"]) == [
         {"path": "/lib/firmware/amd/amd_sev_fam19h_model01h.sbin.xz", "name": "amd/amd_sev_fam19h_model01h.sbin",
          "size": 10, "mtime": 1700000000},
         {"path": "/lib/firmware/amd/amd_sev_fam19h_model0xh.sbin", "name": "amd/amd_sev_fam19h_model0xh.sbin",
@@ -241,3 +248,46 @@ def test_the_parsed_log_is_not_changed(tmp_path):
     parsed = parse_kernel_log("SEV firmware update successful\nSEV-SNP API:1.51 build:3\n")
     read_firmware(str(tmp_path), 25, 1, parsed)
     assert parsed["firmware_update"]["to"] is None
+
+
+@pytest.mark.parametrize("text, booted", [
+    ("cpu  1 2 3\nintr 5\nctxt 9\nbtime 1764547200\nprocesses 4\n", 1764547200),
+    ("btime 0\n", 0),
+    ("ctxt 9\n", None),
+    ("btime\n", None),
+    ("btime -5\n", None),
+    ("btime 17x\n", None),
+    ("btime 1 2\n", None),
+    ("btime " + "9" * 400 + "\n", None),
+    ("", None),
+    (None, None),
+])
+def test_boot_time_from_proc_stat(text, booted):
+    assert boot_time(text) == booted
+
+
+def test_a_file_installed_after_boot_has_changed_since_boot(tmp_path):
+    full = _put(tmp_path, "lib/firmware/amd/amd_sev_fam19h_model0xh.sbin")
+    ctime = int(os.stat(full).st_ctime)
+    entry = read_firmware(str(tmp_path), 25, 1, None, booted=ctime - 1)
+    assert entry["files"][0]["ctime"] == ctime
+    assert entry["changed_since_boot"] is True
+    assert read_firmware(str(tmp_path), 25, 1, None, booted=ctime)["changed_since_boot"] is False
+    assert read_firmware(str(tmp_path), 25, 1, None, booted=ctime + 3600)["changed_since_boot"] is False
+    assert read_firmware(str(tmp_path), 25, 1, None)["changed_since_boot"] is None
+
+
+def test_only_the_next_boots_file_counts_for_changed_since_boot(tmp_path):
+    old = _put(tmp_path, "lib/firmware/amd/amd_sev_fam19h_model01h.sbin")
+    booted = int(os.stat(old).st_ctime)
+    # A later file the kernel would not load (it tries model01h first) changes nothing.
+    time.sleep(1.1)
+    _put(tmp_path, "lib/firmware/amd/amd_sev_fam19h_model0xh.sbin")
+    facts = read_firmware(str(tmp_path), 25, 1, None, booted=booted)
+    assert facts["files"][1]["ctime"] > booted
+    assert facts["changed_since_boot"] is False
+
+
+def test_no_file_has_not_changed_and_no_root_is_unknown(tmp_path):
+    assert read_firmware(str(tmp_path), 25, 1, None, booted=1)["changed_since_boot"] is False
+    assert read_firmware(None, 25, 1, None, booted=1)["changed_since_boot"] is None

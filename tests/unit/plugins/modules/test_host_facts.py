@@ -383,6 +383,11 @@ def test_a_log_beyond_the_limit_says_what_was_not_read(run, milan, monkeypatch):
 
 # -- the firmware section: files the kernel would load, the version in use, the update at boot
 
+def without_ctime(files):
+    """The file entries without ctime, which a test cannot set."""
+    return [dict((k, v) for k, v in entry.items() if k != "ctime") for entry in files]
+
+
 def _firmware_file(root, relative, data=b"\0" * 64, mtime=1718890000):
     path = root / relative
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -395,7 +400,7 @@ def test_firmware_files_below_the_root_in_the_kernels_order(run, milan):
     _firmware_file(milan, "lib/firmware/amd/amd_sev_fam19h_model01h.sbin", b"y" * 96576, 1764547200)
     firmware = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]["firmware"]
     assert firmware["candidates"][0] == "amd/amd_sev_fam19h_model01h.sbin"
-    assert firmware["files"] == [
+    assert without_ctime(firmware["files"]) == [
         {"path": "/lib/firmware/amd/amd_sev_fam19h_model01h.sbin", "name": "amd/amd_sev_fam19h_model01h.sbin",
          "size": 96576, "mtime": 1764547200},
         {"path": "/lib/firmware/amd/amd_sev_fam19h_model0xh.sbin.xz", "name": "amd/amd_sev_fam19h_model0xh.sbin",
@@ -477,3 +482,14 @@ def test_an_intel_host_looks_for_no_amd_firmware(run, milan):
     _firmware_file(milan, "lib/firmware/amd/sev.fw")
     firmware = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]["firmware"]
     assert firmware["candidates"] == [] and firmware["files"] == []
+
+
+def test_changed_since_boot_compares_with_btime_of_the_roots_proc_stat(run, milan):
+    _firmware_file(milan, "lib/firmware/amd/amd_sev_fam19h_model0xh.sbin")
+    ctime = int(os.stat(str(milan / "lib/firmware/amd/amd_sev_fam19h_model0xh.sbin")).st_ctime)
+    (milan / "proc/stat").write_text("cpu  1 2 3\nbtime %d\n" % (ctime - 60))
+    assert run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]["firmware"]["changed_since_boot"] is True
+    (milan / "proc/stat").write_text("cpu  1 2 3\nbtime %d\n" % (ctime + 60))
+    assert run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]["firmware"]["changed_since_boot"] is False
+    (milan / "proc/stat").unlink()
+    assert run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]["firmware"]["changed_since_boot"] is None
