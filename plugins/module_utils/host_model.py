@@ -65,6 +65,7 @@ PROBLEM_IDS = (
     "host_files_unreadable",
     # Added by decide() for an operator's minimum and when nothing shows SNP running.
     "snp_firmware_below_minimum",
+    "sev_firmware_unchanged",
     "snp_not_confirmed",
 )
 
@@ -398,12 +399,14 @@ def decide(facts, min_snp_api=None, min_snp_build=None, ignore=()):
 
     A host is ready when no error-severity problem holds, its SEV-SNP firmware is at least
     the floor (SNP_MIN_API) and the operator's minimum (min_snp_api, build min_snp_build),
-    and something shows SEV-SNP running. Returns {ready, blocking, ignored}: blocking is the
+    a firmware image staged before this boot (facts.firmware.staged, set by the sev_snp_host
+    role: {file, before}) changed the running version, and something shows SEV-SNP running. Returns {ready, blocking, ignored}: blocking is the
     list of problems (with fixes) that stop the host, minus the ids in ``ignore``.
     min_snp_api must already be checked (snp_version.checked_minimum_api).
     """
     found = blocking(facts.get("problems") or [])
     found.extend(_minimum_problems(facts, min_snp_api, min_snp_build))
+    found.extend(_staged_firmware_problems(facts))
     if not snp_confirmed(facts):
         found.append(problem(
             "snp_not_confirmed", ERROR,
@@ -434,6 +437,34 @@ def _minimum_problems(facts, min_snp_api, min_snp_build):
         reason = "SEV-SNP firmware %s build %s is older than the required %s." % (snp_api, snp_build, wanted)
     return [problem("snp_firmware_below_minimum", ERROR, reason,
                     _firmware_fix((facts.get("cpu") or {}), wanted))]
+
+
+def _version_text(version):
+    return "%s build %s" % (version.get("api"), version.get("build"))
+
+
+def _staged_firmware_problems(facts):
+    """sev_firmware_unchanged: an image was staged and the host rebooted, but the version the
+    PSP reports is the one from before (or none at all)."""
+    firmware = facts.get("firmware") or {}
+    staged = firmware.get("staged")
+    if not isinstance(staged, dict) or not staged.get("file"):
+        return []
+    before, now = staged.get("before"), firmware.get("in_use")
+    if now is not None and now != before:
+        return []
+    if now is None:
+        reason = "the kernel log reports no SEV firmware version after the reboot"
+    else:
+        reason = "the firmware still runs %s after the reboot" % _version_text(now)
+    return [problem(
+        "sev_firmware_unchanged", ERROR,
+        "The SEV firmware image staged as %s did not change the firmware: %s." % (staged["file"], reason),
+        "The AMD Secure Processor takes an image only when it is meant for this CPU and newer than the "
+        "firmware it runs (older ones fail with BAD_SVN/BAD_VERSION, printed only with dynamic debug of ccp). "
+        "Check `dmesg | grep -i -e ccp -e firmware` and the image's version, stage a newer image for this CPU "
+        "(or update the BIOS); to accept the running version, add sev_firmware_unchanged to "
+        "sev_snp_gate_ignore.")]
 
 
 def _problems(ev, facts, kvm):

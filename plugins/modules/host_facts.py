@@ -27,7 +27,7 @@ description:
     C(guest_memfd_missing), C(msr_module_not_loaded), C(msr_module_not_persistent),
     C(iommu_nopt_not_configured), C(reboot_pending), C(kernel_log_incomplete),
     C(kernel_log_unavailable), C(host_files_unreadable). The gate (M(coco.sev_snp.host_gate))
-    adds C(snp_firmware_below_minimum) and C(snp_not_confirmed)."
+    adds C(snp_firmware_below_minimum), C(sev_firmware_unchanged) and C(snp_not_confirmed)."
   - Needs no C(gather_facts).
 author:
   - coco.sev_snp maintainers (@coco-collections)
