@@ -100,16 +100,10 @@ def search_dirs(release=None, custom_dir=None):
 
 
 def _candidates(names, release, custom_dir):
-    pairs = []
-    seen = set()
-    for name in names:
-        for suffix in SUFFIXES:
-            for directory in search_dirs(release, custom_dir):
-                path = "%s/%s%s" % (directory.rstrip("/"), name, suffix)
-                if path not in seen:
-                    seen.add(path)
-                    pairs.append((path, name))
-    return pairs
+    """(path, name) pairs; search_dirs has no duplicates, so neither have these."""
+    dirs = search_dirs(release, custom_dir)
+    return [("%s/%s%s" % (directory.rstrip("/"), name, suffix), name)
+            for name in names for suffix in SUFFIXES for directory in dirs]
 
 
 def candidate_paths(names, release=None, custom_dir=None):

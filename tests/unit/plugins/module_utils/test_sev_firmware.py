@@ -89,6 +89,19 @@ def test_a_custom_dir_that_is_not_absolute_is_not_used(custom):
     assert search_dirs(None, custom) == ["/lib/firmware/updates", "/lib/firmware"]
 
 
+@pytest.mark.parametrize("custom, dirs", [
+    ("/lib/firmware", ["/lib/firmware", "/lib/firmware/updates"]),
+    ("/lib/firmware/updates/", ["/lib/firmware/updates", "/lib/firmware"]),
+])
+def test_a_custom_dir_that_is_a_standard_one_is_listed_once_first(custom, dirs):
+    assert search_dirs(None, custom) == dirs
+
+
+@pytest.mark.parametrize("custom", ["/", "/srv/fw"])
+def test_a_custom_dir_under_a_root_path_keeps_its_slashes_right(custom):
+    assert candidate_paths(["amd/sev.fw"], custom_dir=custom)[0] == custom.rstrip("/") + "/amd/sev.fw"
+
+
 def test_a_custom_dir_is_normalised():
     assert search_dirs(None, "/srv//fw/../firmware/")[0] == "/srv/firmware"
 
@@ -183,19 +196,23 @@ def test_a_symlink_to_a_regular_file_counts_a_dangling_one_does_not(tmp_path):
     assert facts["unusable"] == []
 
 
-def test_a_path_that_cannot_be_examined_gives_a_reason(tmp_path, monkeypatch):
+@pytest.mark.parametrize("error, reason", [
+    (PermissionError(13, "Permission denied"), "cannot be read: Permission denied"),
+    (OSError("stale file handle on the firmware mount"), "cannot be read: stale file handle on the firmware mount"),
+])
+def test_a_path_that_cannot_be_examined_gives_a_reason(tmp_path, monkeypatch, error, reason):
     # Root reads every directory here, so the refusal a normal user meets is simulated.
     real_stat = os.stat
     denied = os.path.join(str(tmp_path), "lib/firmware/amd/sev.fw")
 
     def stat(path, *args, **kwargs):
         if path == denied:
-            raise PermissionError(13, "Permission denied", path)
+            raise error
         return real_stat(path, *args, **kwargs)
 
     monkeypatch.setattr(os, "stat", stat)
     facts = read_firmware(str(tmp_path), 25, 1, None)
-    assert facts["unusable"] == [{"path": "/lib/firmware/amd/sev.fw", "reason": "cannot be read: Permission denied"}]
+    assert facts["unusable"] == [{"path": "/lib/firmware/amd/sev.fw", "reason": reason}]
     assert facts["files"] == []
 
 
@@ -259,6 +276,9 @@ def test_the_parsed_log_is_not_changed(tmp_path):
     ("btime 17x\n", None),
     ("btime 1 2\n", None),
     ("btime " + "9" * 400 + "\n", None),
+    # At most 12 digits (year 33658): more did not come from the kernel.
+    ("btime 999999999999\n", 999999999999),
+    ("btime 1000000000000\n", None),
     ("", None),
     (None, None),
 ])
@@ -291,3 +311,11 @@ def test_only_the_next_boots_file_counts_for_changed_since_boot(tmp_path):
 def test_no_file_has_not_changed_and_no_root_is_unknown(tmp_path):
     assert read_firmware(str(tmp_path), 25, 1, None, booted=1)["changed_since_boot"] is False
     assert read_firmware(None, 25, 1, None, booted=1)["changed_since_boot"] is None
+
+
+def test_the_target_of_an_update_line_with_versions_is_its_own(tmp_path):
+    # No API line after the update line: the version in use is unknown, the line's target is not.
+    facts = read_firmware(str(tmp_path), 25, 17,
+                          parse_kernel_log("ccp 0000:01:00.5: SEV firmware updated from 1.55.21 to 1.55.39\n"))
+    assert facts["in_use"] is None
+    assert facts["update"]["to"] == {"api": "1.55", "build": 39}
