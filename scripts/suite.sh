@@ -35,6 +35,7 @@ trap cleanup EXIT
 if [ -n "$side" ]; then
   echo "== molecule scenario vm: started beside the other steps (log: build/logs/molecule-vm.log)"
   # setsid: its own process group, so an early stop of the suite can end all of it.
+  # shellcheck disable=SC2016 # expanded by the inner shell
   setsid bash -c 'start=$(date +%s); rc=0; make --no-print-directory molecule-run SCENARIOS=vm || rc=$?;
     echo "molecule scenario vm: $(( $(date +%s) - start )) s, exit $rc"; exit $rc' \
     > build/logs/molecule-vm.log 2>&1 &
