@@ -89,10 +89,7 @@ molecule: deps images
 # The scenarios one after another, without the dependency and image checks (scripts/suite.sh
 # runs those once, then the vm scenario beside the others).
 molecule-run:
-	for s in $(SCENARIOS); do \
-	  start=$$(date +%s); $(BIN)/molecule test -s $$s; \
-	  echo "molecule scenario $$s: $$(( $$(date +%s) - start )) s"; \
-	done
+	BIN=$(BIN) scripts/molecule-run.sh $(SCENARIOS)
 
 molecule-destroy:
 	for s in $(SCENARIOS); do $(BIN)/molecule destroy -s $$s || true; done

@@ -3,7 +3,7 @@
 # The vm scenario (a QEMU guest under software emulation, mostly one core busy for about ten
 # minutes) runs beside the other steps: it shares nothing with them (its own VM on a copy of
 # the cached disk, its own SSH port and Molecule state), so running it alongside is the same
-# test, not a weaker one. Its output goes to build/logs/molecule-vm.log and is printed when it
+# test, not a weaker one. Its output goes to build/logs/suite-vm.log and is printed when it
 # ends; the suite fails if it fails. SUITE_STEPS and SUITE_SCENARIOS select parts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,12 +33,12 @@ cleanup() {
 trap cleanup EXIT
 
 if [ -n "$side" ]; then
-  echo "== molecule scenario vm: started beside the other steps (log: build/logs/molecule-vm.log)"
+  echo "== molecule scenario vm: started beside the other steps (log: build/logs/suite-vm.log)"
   # setsid: its own process group, so an early stop of the suite can end all of it.
   # shellcheck disable=SC2016 # expanded by the inner shell
   setsid bash -c 'start=$(date +%s); rc=0; make --no-print-directory molecule-run SCENARIOS=vm || rc=$?;
     echo "molecule scenario vm: $(( $(date +%s) - start )) s, exit $rc"; exit $rc' \
-    > build/logs/molecule-vm.log 2>&1 &
+    > build/logs/suite-vm.log 2>&1 &
   vm_pid=$!
 fi
 
@@ -57,8 +57,8 @@ if [ -n "$vm_pid" ]; then
   echo "== waiting for the vm scenario"
   rc=0; wait "$vm_pid" || rc=$?
   vm_pid=""
-  echo "== molecule scenario vm output (build/logs/molecule-vm.log):"
-  cat build/logs/molecule-vm.log
+  echo "== molecule scenario vm output (build/logs/suite-vm.log):"
+  cat build/logs/suite-vm.log
   if [ "$rc" -ne 0 ]; then
     echo "== the vm scenario failed (exit $rc)"
     exit "$rc"
