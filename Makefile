@@ -101,8 +101,11 @@ FILES ?=
 mutation: venv link
 	$(BIN)/python scripts/mutation.py --jobs 2 $(FILES)
 
+# BENCH_ARGS=, e.g. "--hosts 5 --forks 5"; enable_host also runs the literal baseline playbook.
+BENCH_ARGS ?=
 bench: deps images
-	scripts/bench_check_host.py
+	scripts/bench_check_host.py $(BENCH_ARGS)
+	scripts/bench_enable_host.py $(BENCH_ARGS)
 
 test: deps
 	@set -e; total=$$(date +%s); \
