@@ -74,9 +74,9 @@ def prepare(inventory, forks, env, work):
     run_playbook("prepare", PREPARE_PLAYBOOK, inventory, forks, env, work,
                  _extra(["sev_snp_test_bootloader_command=" + BOOTLOADER]))
     reset = os.path.join(work, "reset.yml")
-    write_playbook(reset, [{"name": "No msr.conf", "hosts": "all", "gather_facts": False, "tasks": [
-        {"name": "Remove msr.conf", "ansible.builtin.file": {"path": "/etc/modules-load.d/msr.conf",
-                                                            "state": "absent"}}]}])
+    remove = {"path": "/etc/modules-load.d/msr.conf", "state": "absent"}
+    write_playbook(reset, [{"name": "No msr.conf", "hosts": "all", "gather_facts": False,
+                            "tasks": [{"name": "Remove msr.conf", "ansible.builtin.file": remove}]}])
     run_playbook("reset", reset, inventory, forks, env, work)
 
 
@@ -139,8 +139,8 @@ def main(argv=None):
     print("%-16s %8s %11s %8s" % ("playbook", "wall s", "tasks/host", "ratio"))
     for label in ("floor", "check_host", "enable first", "enable re-run", "literal first", "literal re-run"):
         wall, per_host = results[label]
-        print("%-16s %8.1f %11.1f %8.2f%s" % (label, wall, per_host, wall / floor_wall,
-                                             "  (baseline)" if label.startswith("literal") else ""))
+        note = "  (baseline)" if label.startswith("literal") else ""
+        print("%-16s %8.1f %11.1f %8.2f%s" % (label, wall, per_host, wall / floor_wall, note))
     failures = []
     for label, limit in GOALS:
         ratio = results[label][0] / floor_wall

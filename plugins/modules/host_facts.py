@@ -392,11 +392,7 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.cmdline import (
 from ansible_collections.coco.sev_snp.plugins.module_utils.host_model import (
     build_facts,
 )
-from ansible_collections.coco.sev_snp.plugins.module_utils.host_snapshot import (  # noqa: F401 (tests use them here)
-    HostReader,
-    read_host,
-    read_kernel_log,
-)
+from ansible_collections.coco.sev_snp.plugins.module_utils.host_snapshot import HostReader, read_host
 from ansible_collections.coco.sev_snp.plugins.module_utils.snp_cmdline import default_options, options_from_tokens
 
 

@@ -43,8 +43,8 @@ def test_plan_grub_edits_both_variables_in_order():
 
 def test_plan_grub_second_variable_sees_the_first_edit():
     # The default line is appended by the first edit; the second edit must keep it.
-    text, edits = plan_grub("GRUB_CMDLINE_LINUX='iommu=pt'\n", [("GRUB_CMDLINE_LINUX_DEFAULT", default_options()),
-                                                               ("GRUB_CMDLINE_LINUX", linux_options())])
+    both = [("GRUB_CMDLINE_LINUX_DEFAULT", default_options()), ("GRUB_CMDLINE_LINUX", linux_options())]
+    text, edits = plan_grub("GRUB_CMDLINE_LINUX='iommu=pt'\n", both)
     assert text == "GRUB_CMDLINE_LINUX=''\nGRUB_CMDLINE_LINUX_DEFAULT=\"iommu=nopt\"\n"
     assert [e.lineno for _v, e in edits] == [2, 1]
 
