@@ -28,7 +28,7 @@ APT_PACKAGES := podman runc debootstrap qemu-system-x86 qemu-utils fdisk libxml2
 	rsync uidmap slirp4netns fuse-overlayfs e2fsprogs openssh-client dosfstools \
 	ca-certificates conmon golang-github-containernetworking-plugin-dnsname shellcheck
 
-SCENARIOS ?= default suse check libvirt vm
+SCENARIOS ?= default suse check libvirt vm attest bios operator
 
 .PHONY: help deps apt venv link images unit lint sanity molecule test check bench clean mutation
 

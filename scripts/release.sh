@@ -9,9 +9,13 @@
 #    changelogs/ stay as they are; cutting a real release runs
 #    `antsibull-changelog release` in the checkout and commits the result).
 # 2. `ansible-galaxy collection build` -> build/release/coco-sev_snp-<version>.tar.gz
-# 3. Installs the tarball with `ansible-galaxy collection install --offline` into an empty
-#    directory, then, with ANSIBLE_COLLECTIONS_PATH pointing only there (dependencies come
-#    from the `ansible` package on sys.path) and outside the checkout:
+# 3. Installs the tarball the way README's "Quick start for operators" says, offline:
+#    `ansible-galaxy collection install -r requirements.yml` with docs/examples/requirements.yml,
+#    its coco.sev_snp entry pointing at the tarball (the dependency collections come from the
+#    `ansible` package on sys.path), into an empty directory. Then, with
+#    ANSIBLE_COLLECTIONS_PATH pointing only there and outside the checkout: the quick start's
+#    fleet commands against a copy of docs/examples/inventory (--list-hosts: its hosts do not
+#    exist), a misspelt variable that must fail,
 #    ansible-doc of every module/filter/test/role, `ansible-playbook coco.sev_snp.check_host`
 #    against localhost, and tests/release/installed_collection.yml (kernel_cmdline in check
 #    mode and for real on a temp file, through the sev_snp action group).
@@ -97,7 +101,22 @@ unset ANSIBLE_COLLECTIONS_PATHS ANSIBLE_ROLES_PATH
 export ANSIBLE_LOCAL_TEMP="$WORK/tmp" ANSIBLE_REMOTE_TMP="$WORK/remote-tmp"
 # localhost runs the modules with the controller's Python, as `-c local` users expect.
 export ANSIBLE_PYTHON_INTERPRETER="$BIN/python" ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0
-ansible-galaxy collection install --offline -p "$INSTALL" "$tarball"
+# The operator's requirements.yml, with the release tarball in place of Galaxy.
+python - "$ROOT/docs/examples/requirements.yml" "$tarball" "$WORK/requirements.yml" <<'PY'
+import sys
+import yaml
+with open(sys.argv[1], encoding="utf-8") as handle:
+    requirements = yaml.safe_load(handle)
+entries = requirements["collections"]
+own = [entry for entry in entries if entry["name"] == "coco.sev_snp"]
+if len(own) != 1:
+    sys.exit("release: docs/examples/requirements.yml must list coco.sev_snp once: %r" % entries)
+own[0].clear()
+own[0].update(name=sys.argv[2], type="file")
+with open(sys.argv[3], "w", encoding="utf-8") as handle:
+    yaml.safe_dump(requirements, handle)
+PY
+ansible-galaxy collection install --offline -p "$INSTALL" -r "$WORK/requirements.yml"
 installed="$INSTALL/ansible_collections/coco/sev_snp"
 [ -f "$installed/MANIFEST.json" ] || { echo "release: $installed/MANIFEST.json missing" >&2; exit 1; }
 ansible-galaxy collection list coco.sev_snp | tee "$WORK/collection-list.txt"
@@ -125,6 +144,27 @@ for type in module filter test role; do
     echo "  ansible-doc -t $type $name: ok"
   done
 done
+
+step "the quick start's commands against the example inventory (--list-hosts)"
+cp -r "$ROOT/docs/examples/inventory" "$WORK/inventory"
+mapfile -t quick_start < <(sed -n '/^## Quick start for operators/,/^## /p' "$ROOT/README.md" \
+  | grep -E '^ansible-playbook -i inventory coco\.sev_snp\.' | sed 's/ *#.*$//')
+[ "${#quick_start[@]}" = 4 ] || {
+  echo "release: README's quick start should show 4 fleet commands, found ${#quick_start[@]}" >&2; exit 1; }
+for command in "${quick_start[@]}"; do
+  read -r -a words <<<"$command"
+  "${words[@]}" --list-hosts > "$WORK/quick-start.txt"
+  grep -q 'example.net' "$WORK/quick-start.txt" || {
+    echo "release: '$command' targets no host of the example inventory:" >&2; cat "$WORK/quick-start.txt" >&2; exit 1; }
+  echo "  $command: ok"
+done
+# A misspelt variable must stop the run on the controller, before any (here unresolvable) host.
+if ansible-playbook -i "$WORK/inventory" coco.sev_snp.enable_host -e sev_snp_reboot_ok=true \
+     > "$WORK/typo.txt" 2>&1; then
+  echo "release: enable_host accepted -e sev_snp_reboot_ok=true" >&2; exit 1
+fi
+grep -q 'did you mean sev_snp_host_reboot_ok' "$WORK/typo.txt" || {
+  echo "release: the misspelt variable was not named:" >&2; tail -20 "$WORK/typo.txt" >&2; exit 1; }
 
 step "ansible-playbook coco.sev_snp.check_host -i localhost, -c local"
 ansible-playbook coco.sev_snp.check_host -i localhost, -c local \

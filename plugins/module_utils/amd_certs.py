@@ -12,15 +12,17 @@ from __future__ import annotations
 import binascii
 import contextlib
 import datetime
+import hashlib
+import re
 import warnings
 
-from ansible_collections.coco.sev_snp.plugins.module_utils import snp_report
+from ansible_collections.coco.sev_snp.plugins.module_utils import amd_roots, snp_report
 
 CRYPTOGRAPHY_IMPORT_ERROR = None
 try:
     from cryptography import x509
     from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
     from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 except ImportError as _exc:  # pragma: no cover - exercised only where cryptography is missing
@@ -57,6 +59,14 @@ class ChainError(Exception):
         self.detail = message
 
 
+class EncodingError(ChainError):
+    """The bytes are not (only) the certificates expected: truncated, junk, wrong encoding.
+
+    A download that produced them may be retried; a certificate that decodes but is the
+    wrong one is a ChainError and is not.
+    """
+
+
 @contextlib.contextmanager
 def amd_serial_numbers_tolerated():
     with warnings.catch_warnings():
@@ -67,7 +77,7 @@ def amd_serial_numbers_tolerated():
 def load_certificates(data, what):
     """All certificates in ``data`` (one DER, or one or more PEM blocks)."""
     if not data:
-        raise ChainError("load %s" % what, "file is empty")
+        raise EncodingError("load %s" % what, "file is empty")
     try:
         with amd_serial_numbers_tolerated():
             if b"-----BEGIN CERTIFICATE-----" in data:
@@ -77,13 +87,81 @@ def load_certificates(data, what):
             for cert in certs:
                 cert.serial_number  # noqa: B018 - forces the serial check now, inside the guard
     except ValueError as exc:
-        raise ChainError(
+        raise EncodingError(
             "load %s" % what,
             "not a DER or PEM certificate (%s). If it is an AMD certificate, the installed "
             "cryptography may refuse AMD's zero serial numbers; use a cryptography release "
             "that still loads them" % exc,
         )
     return certs
+
+
+_PEM_BLOCK_RE = re.compile(
+    rb"-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----[ \t]*(?:\r?\n|$)")
+
+
+_WHITESPACE_RE = re.compile(rb"[ \t\r\n]*")
+
+
+def exact_pem_certificates(data, what):
+    """The certificates of a PEM body that holds nothing else (whitespace between blocks aside).
+
+    KDS serves exactly the PEM blocks; text before, between or after them is not KDS's.
+    """
+    position = 0
+    certs = []
+    while True:
+        position = _WHITESPACE_RE.match(data, position).end()
+        if position == len(data):
+            break
+        match = _PEM_BLOCK_RE.match(data, position)
+        if not match:
+            raise EncodingError("%s encoding" % what, "%d bytes at offset %d are not a PEM certificate block"
+                                % (len(data) - position, position))
+        certs.extend(load_certificates(match.group(0), what))
+        position = match.end()
+    if not certs:
+        raise EncodingError("%s encoding" % what, "no PEM certificate in %d bytes" % len(data))
+    return certs
+
+
+def exact_der_certificate(data, what):
+    """The one DER certificate that is the whole of ``data`` (trailing bytes are refused)."""
+    if b"-----BEGIN" in data:
+        raise EncodingError("%s encoding" % what, "expected DER, got PEM")
+    return load_certificates(data, what)[0]
+
+
+def fingerprint(cert):
+    """SHA-256 of the certificate's DER encoding, lower-case hex."""
+    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+
+
+def load_trust_anchors(files):
+    """Private or test roots: [(label, bytes)] -> anchors for verify_chain / verify_ca_chain."""
+    anchors = []
+    for label, data in files:
+        for cert in load_certificates(data, "trust anchor %s" % label):
+            anchors.append({"source": label, "subject": common_name(cert.subject), "sha256": fingerprint(cert)})
+    return anchors
+
+
+def anchor_for(ark, product, trust_anchors=None):
+    """The trust anchor ``ark`` is: AMD's pinned ARK for ``product``, or one of ``trust_anchors``."""
+    digest = fingerprint(ark)
+    pinned = amd_roots.pinned_ark(product)
+    if pinned is not None and digest == pinned["sha256"]:
+        return {"source": "pinned AMD root", "subject": "ARK-%s" % product, "sha256": digest}
+    for anchor in trust_anchors or ():
+        if anchor["sha256"] == digest:
+            return dict(anchor)
+    raise ChainError(
+        "trust anchor",
+        "the chain's %r (SHA-256 %s) is not AMD's ARK-%s (SHA-256 %s) nor a root listed in trust_anchors; "
+        "a chain that ends in another root proves nothing about AMD. Fetch the chain from AMD's KDS, or "
+        "list your private root in trust_anchors"
+        % (common_name(ark.subject), digest, product, pinned["sha256"] if pinned else "none pinned"),
+    )
 
 
 def common_name(name):
@@ -148,7 +226,7 @@ def vek_extensions(cert):
     return result
 
 
-def _verify_signed_by(cert, issuer, check):
+def verify_signed_by(cert, issuer, check):
     """Signature of ``cert`` under ``issuer``'s key; AMD signs everything with RSA-PSS / SHA-384."""
     if cert.issuer != issuer.subject:
         raise ChainError(check, "issuer %r does not match %r" % (common_name(cert.issuer), common_name(issuer.subject)))
@@ -174,9 +252,13 @@ def _check_validity(cert, now, check):
         raise ChainError(check, "%r is valid only from %s to %s" % (common_name(cert.subject), before, after))
 
 
-def pick_chain(chain_certs, vek, product):
-    """(ark, intermediate) for ``vek`` out of a KDS bundle; refuses a bundle of another product."""
-    signing_key = "VLEK" if common_name(vek.issuer).startswith("SEV-VLEK-") else "VCEK"
+def signing_key_of(vek):
+    """VCEK or VLEK, from the issuer of the certificate."""
+    return "VLEK" if common_name(vek.issuer).startswith("SEV-VLEK-") else "VCEK"
+
+
+def pick_chain(chain_certs, product, signing_key):
+    """(ark, intermediate) for ``signing_key`` out of a KDS bundle; refuses a bundle of another product."""
     ark_name = "ARK-%s" % product
     intermediate_name = ("SEV-VLEK-%s" if signing_key == "VLEK" else "SEV-%s") % product
     by_name = dict((common_name(cert.subject), cert) for cert in chain_certs)
@@ -185,17 +267,31 @@ def pick_chain(chain_certs, vek, product):
         raise ChainError(
             "certificate chain product",
             "the %s is for %s and needs %s + %s, but the bundle holds %s; fetch the %s chain "
-            "(KDS /%s/v1/%s/cert_chain)" % (
-                signing_key, product, intermediate_name, ark_name, present, product,
-                signing_key.lower() if signing_key == "VLEK" else "vcek", product),
+            "(KDS %s)" % (signing_key, product, intermediate_name, ark_name, present, product,
+                          snp_report.kds_chain_path(product, signing_key)),
         )
-    return by_name[ark_name], by_name[intermediate_name], signing_key
+    return by_name[ark_name], by_name[intermediate_name]
 
 
-def verify_chain(chain_data, vek_data, product=None, now=None):
-    """Check ARK (self-signed) -> ASK/ASVK -> VEK. Returns a dict describing the chain.
+def intermediate_label(signing_key):
+    return "ASVK" if signing_key == "VLEK" else "ASK"
+
+
+def verify_ca_chain(chain_certs, product, signing_key, trust_anchors=None):
+    """ARK (a trust anchor, self-signed) -> ASK/ASVK. Returns (ark, intermediate, anchor)."""
+    ark, intermediate = pick_chain(chain_certs, product, signing_key)
+    anchor = anchor_for(ark, product, trust_anchors)
+    with amd_serial_numbers_tolerated():
+        verify_signed_by(ark, ark, "ARK self-signature")
+        verify_signed_by(intermediate, ark, "%s signed by ARK" % intermediate_label(signing_key))
+    return ark, intermediate, anchor
+
+
+def verify_chain(chain_data, vek_data, product=None, now=None, trust_anchors=None):
+    """Check trust anchor ARK (self-signed) -> ASK/ASVK -> VEK. Returns a dict describing the chain.
 
     ``product`` comes from a v3+ report; when None, the VEK's issuer names it.
+    ``trust_anchors`` (from load_trust_anchors) are accepted besides AMD's pinned ARKs.
     """
     chain_certs = load_certificates(chain_data, "cert_chain")
     vek_list = load_certificates(vek_data, "vek")
@@ -212,12 +308,11 @@ def verify_chain(chain_data, vek_data, product=None, now=None):
             % (product, common_name(vek.issuer), product),
         )
     product = issuer_product
-    ark, intermediate, signing_key = pick_chain(chain_certs, vek, product)
+    signing_key = signing_key_of(vek)
+    ark, intermediate, anchor = verify_ca_chain(chain_certs, product, signing_key, trust_anchors)
     now = now or datetime.datetime.now(datetime.timezone.utc)
     with amd_serial_numbers_tolerated():
-        _verify_signed_by(ark, ark, "ARK self-signature")
-        _verify_signed_by(intermediate, ark, "%s signed by ARK" % ("ASVK" if signing_key == "VLEK" else "ASK"))
-        _verify_signed_by(vek, intermediate, "%s signed by %s" % (signing_key, "ASVK" if signing_key == "VLEK" else "ASK"))
+        verify_signed_by(vek, intermediate, "%s signed by %s" % (signing_key, intermediate_label(signing_key)))
         for cert, label in ((ark, "ARK"), (intermediate, "ASK/ASVK"), (vek, signing_key)):
             _check_validity(cert, now, "%s validity" % label)
     vek_key = vek.public_key()
@@ -226,6 +321,7 @@ def verify_chain(chain_data, vek_data, product=None, now=None):
     return {
         "product": product,
         "signing_key": signing_key,
+        "anchor": anchor,
         "ark_subject": common_name(ark.subject),
         "intermediate_subject": common_name(intermediate.subject),
         "vek_issuer": common_name(vek.issuer),
@@ -273,33 +369,59 @@ def check_vek_matches_report(extensions, report, signing_key):
             )
 
 
-def _normalise_hex(value, size, name):
+# (argument, report field, size, exact): report_data keeps the guest's zero-padding of
+# shorter nonces; a measurement or HOST_DATA shorter than its field is a mistake, never padded.
+EXPECTED_FIELDS = (
+    ("expected_report_data", "report_data", 64, False),
+    ("expected_measurement", "measurement", 48, True),
+    ("expected_host_data", "host_data", 32, True),
+)
+
+
+def expected_hex(value, size, name, exact):
+    """Lower-case hex of ``size`` bytes for an expected_* argument, or ChainError naming ``name``."""
     text = str(value).strip().lower()
     if text.startswith("0x"):
         text = text[2:]
     try:
         raw = binascii.unhexlify(text)
     except (binascii.Error, ValueError):
-        raise ChainError(name, "%r is not a hex string" % value)
+        raise ChainError(name, "%r is not a hex string of %d bytes (%d hex digits)" % (value, size, 2 * size))
+    if exact and len(raw) != size:
+        raise ChainError(name, "must be exactly %d bytes (%d hex digits), got %d bytes"
+                         % (size, 2 * size, len(raw)))
     if len(raw) > size:
         raise ChainError(name, "%d bytes given, the report field has %d" % (len(raw), size))
-    # Shorter values (a 32-byte nonce in the 64-byte report_data) are zero-padded as the guest pads them.
     return binascii.hexlify(raw + b"\x00" * (size - len(raw))).decode("ascii")
+
+
+def expected_values(**given):
+    """{report field: wanted hex} for the expected_* arguments that are not None."""
+    wanted = {}
+    for argument, field, size, exact in EXPECTED_FIELDS:
+        if given.get(argument) is not None:
+            wanted[field] = expected_hex(given[argument], size, argument, exact)
+    return wanted
 
 
 def verify_attestation(report_bytes, vek_data, chain_data, expected_report_data=None,
                        expected_measurement=None, expected_host_data=None, min_tcb=None,
-                       allow_debug=False, vmpl=None, now=None):
+                       allow_debug=False, vmpl=None, now=None, trust_anchors=None):
     """Run every check in order; raise ChainError naming the first that fails.
 
-    Returns (parsed report, list of the checks that passed).
+    Returns (parsed report, list of the checks that passed). The report carries the
+    trust anchor its chain ended in under ``anchor``.
     """
+    wanted = expected_values(expected_report_data=expected_report_data,
+                             expected_measurement=expected_measurement,
+                             expected_host_data=expected_host_data)
     try:
         report = snp_report.parse_report(report_bytes)
     except snp_report.ReportError as exc:
         raise ChainError("report format", str(exc))
     passed = ["report format"]
-    chain = verify_chain(chain_data, vek_data, product=report["product"], now=now)
+    chain = verify_chain(chain_data, vek_data, product=report["product"], now=now, trust_anchors=trust_anchors)
+    passed.append("trust anchor %s (%s)" % (chain["anchor"]["subject"], chain["anchor"]["source"]))
     passed.append("certificate chain %s -> %s -> %s" % (chain["ark_subject"], chain["intermediate_subject"], chain["signing_key"]))
     if report["product"] is None:
         # A version 2 report cannot name its product; the VEK's issuer does.
@@ -323,14 +445,11 @@ def verify_attestation(report_bytes, vek_data, chain_data, expected_report_data=
                          "under the %s" % chain["signing_key"])
     passed.append("report signature")
 
-    for name, expected, size in (("report_data", expected_report_data, 64),
-                                 ("measurement", expected_measurement, 48),
-                                 ("host_data", expected_host_data, 32)):
-        if expected is None:
+    for _argument, name, _size, _exact in EXPECTED_FIELDS:
+        if name not in wanted:
             continue
-        wanted = _normalise_hex(expected, size, "expected_%s" % name)
-        if report[name] != wanted:
-            raise ChainError(name, "report has %s, expected %s" % (report[name], wanted))
+        if report[name] != wanted[name]:
+            raise ChainError(name, "report has %s, expected %s" % (report[name], wanted[name]))
         passed.append(name)
     if min_tcb:
         unknown = sorted(set(min_tcb) - set(("fmc", "bootloader", "tee", "snp", "microcode")))
@@ -351,4 +470,5 @@ def verify_attestation(report_bytes, vek_data, chain_data, expected_report_data=
         passed.append("vmpl")
     report["signing_key"] = chain["signing_key"]
     report["vek_extensions"] = chain["extensions"]
+    report["anchor"] = chain["anchor"]
     return report, passed

@@ -239,10 +239,6 @@ def reboot_required(running, configured, options):
 # --------------------------------------------------------------------------- problems
 
 
-def problem(problem_id, severity, message, fix):
-    return {"id": problem_id, "severity": severity, "message": message, "fix": fix}
-
-
 def _code(failure):
     if not failure or failure.get("error") is None:
         return "an unreported error"
@@ -290,7 +286,6 @@ class _Evidence(object):
         for name in ("sev", "sev_es", "sev_snp"):
             # An unreadable parameter is unknown (None), never "disabled".
             kvm[name] = parse_bool_param(params.get(name)) if loaded else None
-        kvm["parameters_present"] = sorted(k for k, v in params.items() if v is not None) if loaded else []
         return kvm
 
     def msr(self):
@@ -327,7 +322,6 @@ def build_facts(snapshot, options=None):
     pending_reboot, pending_tokens = reboot_required(ev.running, ev.configured, ev.options)
 
     facts = {
-        "ready": False,
         "problems": [],
         "firmware": {
             "sev_api": log["sev_api"], "sev_build": log["sev_build"],

@@ -261,12 +261,16 @@ def _failure(match):
             "rc": _bounded_int(groups.get("rc"), _INT_MAX), "command": groups.get("command")}
 
 
-def _asid_entry(state, minimum=None, maximum=None, count=None):
-    """count is the size of the ASID range; "disabled" with a non-empty range means the
-    feature was turned off for another reason, "unusable" or "0 - 0" means no ASIDs."""
-    if count is None and minimum is not None and maximum is not None:
-        count = maximum - minimum + 1 if maximum >= minimum and maximum > 0 else 0
+def _asid_range(state, minimum, maximum):
+    """An ASID range line; count is the size of the range. "disabled" with a non-empty range
+    means the feature was turned off for another reason, "unusable" or "0 - 0" means no ASIDs."""
+    count = maximum - minimum + 1 if maximum >= minimum and maximum > 0 else 0
     return {"state": state, "min": minimum, "max": maximum, "count": count}
+
+
+def _asid_count(count):
+    """A "supported: N ASIDs" line: only the number is known."""
+    return {"state": "enabled" if count > 0 else "unusable", "min": None, "max": None, "count": count}
 
 
 def log_lines(log):
@@ -462,16 +466,15 @@ def _scan_platform_line(message, result):
         if minimum is None or maximum is None:
             return False
         key = _ASID_KEYS[match.group(1)][0]
-        asids[key] = _asid_entry(match.group(2), minimum, maximum)
+        asids[key] = _asid_range(match.group(2), minimum, maximum)
         return True
     match = _ASID_COUNT.search(message)
     if match:
         count = _bounded_int(match.group(2), _U32)
         if count is None:
             return False
-        state = "enabled" if count > 0 else "unusable"
         for key in _ASID_KEYS[match.group(1)]:
-            asids[key] = _asid_entry(state, count=count)
+            asids[key] = _asid_count(count)
         return True
 
     if _set_flag(message, result, _IOMMU_FLAG_LINES):

@@ -78,10 +78,7 @@ def decode_tcb(raw, product=None):
 
 def encode_tcb(tcb, product=None):
     """Inverse of decode_tcb (missing levels count as 0)."""
-    values = dict((key, int(tcb.get(key) or 0)) for key in ("fmc", "bootloader", "tee", "snp", "microcode"))
-    for key, value in values.items():
-        if not 0 <= value <= 0xFF:
-            raise ReportError("TCB level %s must be 0..255, got %d" % (key, value))
+    values = dict((key, tcb_level_value(key, tcb.get(key) or 0)) for key in ("fmc", "bootloader", "tee", "snp", "microcode"))
     if uses_turin_tcb_layout(product):
         data = bytes([values["fmc"], values["bootloader"], values["tee"], values["snp"], 0, 0, 0, values["microcode"]])
     else:
@@ -209,10 +206,6 @@ def parse_report(data, product=None):
     return parsed
 
 
-def chip_id_is_masked(data):
-    return data[0x1A0:0x1E0] == b"\x00" * 64
-
-
 def kds_hwid(chip_id_hex, product):
     """The hardware ID KDS expects in the VCEK URL: Turin uses only the first 8 bytes."""
     if uses_turin_tcb_layout(product):
@@ -238,7 +231,7 @@ def kds_vcek_path(product, chip_id_hex, tcb):
     if product not in PRODUCTS:
         raise ReportError("unknown product %r; expected one of %s" % (product, ", ".join(PRODUCTS)))
     hwid = kds_hwid(chip_id_hex.lower(), product)
-    if not hwid or set(hwid) == {"0"}:
+    if set(hwid) == {"0"}:
         raise ReportError("the chip id is all zeros (the guest masked it); KDS cannot serve a VCEK for it")
     try:
         binascii.unhexlify(hwid)
@@ -254,12 +247,25 @@ def kds_vcek_path(product, chip_id_hex, tcb):
         value = tcb.get(level)
         if value is None:
             raise ReportError("TCB for %s needs %s (%s)" % (product, level, name))
-        query.append("%s=%02d" % (name, int(value)))
+        query.append("%s=%02d" % (name, tcb_level_value(level, value)))
     return "/vcek/v1/%s/%s?%s" % (product, hwid, "&".join(query))
+
+
+def tcb_level_value(level, value):
+    """A security patch level as an int; each is one byte of TCB_VERSION, so 0..255."""
+    try:
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise ValueError(value)
+        number = int(value)
+    except ValueError:
+        raise ReportError("TCB level %s must be an integer 0..255, got %r" % (level, value))
+    if not 0 <= number <= 0xFF:
+        raise ReportError("TCB level %s must be 0..255 (one byte of TCB_VERSION), got %d" % (level, number))
+    return number
 
 
 def vcek_cache_name(product, chip_id_hex, tcb):
     """File name that identifies a VCEK: it never changes for a product, chip and TCB."""
     hwid = kds_hwid(chip_id_hex.lower(), product)
-    levels = "_".join("%s%d" % (level, int(tcb[level])) for level in tcb_levels(product))
+    levels = "_".join("%s%d" % (level, tcb_level_value(level, tcb[level])) for level in tcb_levels(product))
     return "vcek_%s_%s.der" % (hwid, levels)

@@ -17,6 +17,10 @@ description:
     a VLEK) -> VCEK/VLEK, that the VCEK/VLEK was issued for the report's reported TCB (and,
     for a VCEK, for the report's chip), then the report's ECDSA P-384/SHA-384 signature
     over bytes 0x000-0x29F.
+  - The trust anchor is never the chain file. The chain's ARK must be AMD's ARK for the
+    report's product, which the collection carries pinned (certificate and SHA-256
+    fingerprint), or a root listed in O(trust_anchors). A chain that is consistent in itself
+    but ends in any other root fails the C(trust anchor) check. RV(anchor) names the root used.
   - The product (Milan, Genoa, Turin) comes from the report (version 3 and later) or from
     the VCEK/VLEK issuer; a chain of another product is refused, never silently replaced.
   - Optionally checks the nonce (report_data), the launch measurement, host_data, a minimum
@@ -44,19 +48,36 @@ options:
       - Path to the PEM bundle as KDS serves it at C(/vcek/v1/{product}/cert_chain) (ASK + ARK)
         or C(/vlek/v1/{product}/cert_chain) (ASVK + ARK). A bundle holding ASK, ARK and ASVK
         is accepted; the intermediate that matches the VCEK/VLEK issuer is used.
-      - The ARK is the trust anchor. Take the bundle from KDS over TLS or from a copy you pinned.
+      - The bundle's ARK must be AMD's pinned ARK for the product or one of O(trust_anchors);
+        the bundle itself is not trusted.
     type: path
     required: true
+  trust_anchors:
+    description:
+      - Files (PEM or DER) holding additional root certificates to accept as the ARK, for
+        private or test key hierarchies only.
+      - AMD's roots for Milan, Genoa and Turin are built in; real hardware never needs this.
+        Listing a root here makes every report signed under it C(verified), so list only
+        roots you control.
+      - A root is matched by the SHA-256 fingerprint of its whole certificate.
+    type: list
+    elements: path
+    default: []
   expected_report_data:
     description:
       - Hex of the data the guest put into the report, normally the nonce. Shorter values
         are zero-padded to 64 bytes, as the guest pads them.
     type: str
   expected_measurement:
-    description: Hex of the expected 48-byte launch measurement.
+    description:
+      - Hex of the expected launch measurement, exactly 48 bytes (96 hex digits, an optional
+        C(0x) prefix aside). Any other length, the empty string included, is an error; it is
+        never padded.
     type: str
   expected_host_data:
-    description: Hex of the expected 32-byte HOST_DATA the hypervisor supplied at launch.
+    description:
+      - Hex of the expected HOST_DATA the hypervisor supplied at launch, exactly 32 bytes (64
+        hex digits). Any other length, the empty string included, is an error.
     type: str
   min_tcb:
     description:
@@ -96,10 +117,11 @@ seealso:
 EXAMPLES = r"""
 - name: Verify the report fetched from the guest
   coco.sev_snp.attestation_verify:
-    report: "{{ playbook_dir }}/evidence/{{ inventory_hostname }}/report.bin"
-    vek: "{{ playbook_dir }}/evidence/{{ inventory_hostname }}/vcek.der"
-    cert_chain: "{{ playbook_dir }}/evidence/{{ inventory_hostname }}/cert_chain.pem"
+    report: "/srv/sev-snp/evidence/{{ inventory_hostname }}/report.bin"
+    vek: "/srv/sev-snp/evidence/{{ inventory_hostname }}/vcek.der"
+    cert_chain: "/srv/sev-snp/evidence/{{ inventory_hostname }}/cert_chain.pem"
     expected_report_data: "{{ attest_nonce }}"
+    expected_measurement: "{{ golden_measurement }}"  # 96 hex digits
     min_tcb:
       bootloader: 3
       snp: 8
@@ -111,6 +133,15 @@ EXAMPLES = r"""
 - name: Show the measurement
   ansible.builtin.debug:
     msg: "{{ attestation.report.measurement }}"
+
+- name: Verify evidence from a private test key hierarchy (never needed on AMD hardware)
+  coco.sev_snp.attestation_verify:
+    report: evidence/report.bin
+    vek: evidence/vcek.der
+    cert_chain: evidence/cert_chain.pem
+    trust_anchors:
+      - /etc/sev-snp/test-ark.pem
+  delegate_to: localhost
 """
 
 RETURN = r"""
@@ -124,7 +155,27 @@ checks:
   returned: success
   type: list
   elements: str
-  sample: ["report format", "certificate chain ARK-Milan -> SEV-Milan -> VCEK", "report signature"]
+  sample: ["report format", "trust anchor ARK-Milan (pinned AMD root)",
+           "certificate chain ARK-Milan -> SEV-Milan -> VCEK", "report signature"]
+anchor:
+  description: The root the chain ended in.
+  returned: success
+  type: dict
+  contains:
+    source:
+      description: C(pinned AMD root), or the O(trust_anchors) file that holds the root.
+      type: str
+      returned: success
+    subject:
+      description: Common name of the root, for example C(ARK-Milan).
+      type: str
+      returned: success
+    sha256:
+      description: SHA-256 fingerprint of the root certificate (DER), lower-case hex.
+      type: str
+      returned: success
+  sample: {source: pinned AMD root, subject: ARK-Milan,
+           sha256: 69d063b45344d26a2e94e1f4210de49ef555308287d4c174445c95639a540bcd}
 product:
   description: Product whose chain verified the report.
   returned: success
@@ -176,6 +227,7 @@ report:
     signature: {description: Signature C(r) and C(s) as hex integers., type: dict, returned: always}
     signing_key: {description: C(VCEK) or C(VLEK)., type: str, returned: always}
     vek_extensions: {description: "AMD extensions of the VCEK/VLEK: C(tcb), C(hwid), C(product_name), C(csp_id).", type: dict, returned: always}
+    anchor: {description: "The root the chain ended in (same as RV(anchor)).", type: dict, returned: always}
     launch_mit_vector: {description: Launch mitigation vector (version 5 and later)., type: int, returned: when present}
     current_mit_vector: {description: Current mitigation vector (version 5 and later)., type: int, returned: when present}
 """
@@ -216,6 +268,7 @@ def main():
             report=dict(type="path", required=True),
             vek=dict(type="path", required=True),
             cert_chain=dict(type="path", required=True),
+            trust_anchors=dict(type="list", elements="path", default=[]),
             expected_report_data=dict(type="str"),
             expected_measurement=dict(type="str"),
             expected_host_data=dict(type="str"),
@@ -236,6 +289,20 @@ def main():
         except (TypeError, ValueError):
             module.fail_json(msg="min_tcb values must be integers, got %r" % (module.params["min_tcb"],),
                              failed_check="min_tcb")
+    try:
+        amd_certs.expected_values(**dict((argument, module.params[argument])
+                                         for argument, _field, _size, _exact in amd_certs.EXPECTED_FIELDS))
+    except amd_certs.ChainError as exc:
+        module.fail_json(msg="%s: %s" % (exc.check, exc.detail), failed_check=exc.check)
+    anchors = []
+    for path in module.params["trust_anchors"]:
+        try:
+            with open(path, "rb") as handle:
+                anchors.extend(amd_certs.load_trust_anchors([(path, handle.read(262145))]))
+        except (IOError, OSError) as exc:
+            module.fail_json(msg="cannot read trust_anchors file %s: %s" % (path, exc), failed_check="read trust_anchors")
+        except amd_certs.ChainError as exc:
+            module.fail_json(msg="trust_anchors file %s: %s" % (path, exc.detail), failed_check="read trust_anchors")
     report_bytes = _read(module, "report", 4096)
     vek = _read(module, "vek", 65536)
     chain = _read(module, "cert_chain", 262144)
@@ -249,10 +316,11 @@ def main():
             allow_debug=module.params["allow_debug"],
             vmpl=module.params["vmpl"],
             now=_validity_time(module),
+            trust_anchors=anchors,
         )
     except amd_certs.ChainError as exc:
         module.fail_json(msg="attestation failed at check '%s': %s" % (exc.check, exc.detail), failed_check=exc.check)
-    module.exit_json(changed=False, verified=True, checks=passed, report=report,
+    module.exit_json(changed=False, verified=True, checks=passed, report=report, anchor=report["anchor"],
                      product=report["product"], signing_key=report["signing_key"])
 
 

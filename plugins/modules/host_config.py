@@ -36,12 +36,20 @@ author:
 options:
   root:
     description:
-      - Directory prefixed to every file the module reads and writes. Leave it at C(/) on real
-        hosts; tests point it at a copy of a host's files.
-      - When O(root) is not C(/) and O(kernel_log) is not given, the log is read from
-        C(<root>/var/log/dmesg) or C(<root>/var/log/boot.msg), never from the live host.
+      - Directory prefixed to O(grub_file) and O(msr_file), the files the module writes. Leave it
+        at C(/) on real hosts.
     type: path
     default: /
+  facts_root:
+    description:
+      - Directory below which the host's state is read (C(/proc), C(/sys), C(/etc), the kernel
+        log), with the planned contents of O(grub_file) and O(msr_file) in place of those files.
+        Defaults to O(root).
+      - Tests point it at a labelled copy of a real EPYC host's files while the edits go to the
+        files below O(root), so that the facts can be exercised on machines without SEV-SNP.
+      - When it is not C(/) and O(kernel_log) is not given, the log is read from
+        C(<facts_root>/var/log/dmesg) or C(<facts_root>/var/log/boot.msg), never from the live host.
+    type: path
   grub_file:
     description:
       - The file that holds the kernel command line for the bootloader, below O(root). It must
@@ -279,23 +287,37 @@ def _below(root, path):
     return os.path.join(root, path.lstrip("/"))
 
 
+_GRUB_FIX = ("Nothing was changed on this host. Set sev_snp_host_grub_file (this module's grub_file; default "
+             "/etc/default/grub) to the file that holds GRUB_CMDLINE_LINUX_DEFAULT for the host or its group, or "
+             "create it.")
+
+
 def _read(module, full, what, missing_ok=False):
-    """Exact text of a regular file (None when missing and missing_ok); fails the module otherwise."""
+    """Exact text of a regular file (None when missing and missing_ok); fails the module otherwise.
+
+    what is the option that names the file; for grub_file the message leads with what the role
+    cannot do and ends with _GRUB_FIX.
+    """
+    def fail(problem):
+        if what == "grub_file":
+            module.fail_json(msg="The boot configuration cannot be checked: %s %s. %s" % (full, problem, _GRUB_FIX))
+        module.fail_json(msg="%s %s; set %s to a readable regular file%s" % (full, problem, what, _NOTHING))
+
     try:
         info = os.stat(full)
     except OSError as error:
         if error.errno == errno.ENOENT and missing_ok:
             return None
         if error.errno == errno.ENOENT:
-            module.fail_json(msg="%s does not exist; set %s%s" % (full, what, _NOTHING))
-        module.fail_json(msg="cannot read %s: %s%s" % (full, to_native(error.strerror or error), _NOTHING))
+            fail("does not exist")
+        fail("cannot be read (%s)" % to_native(error.strerror or error))
     if not stat.S_ISREG(info.st_mode):
-        module.fail_json(msg="%s is not a regular file; %s must name one%s" % (full, what.split(" ")[0], _NOTHING))
+        fail("is not a regular file")
     try:
         with open(full, "rb") as handle:
             return handle.read().decode(_ENCODING, _ERRORS)
     except (IOError, OSError) as error:
-        module.fail_json(msg="cannot read %s: %s%s" % (full, to_native(error), _NOTHING))
+        fail("cannot be read (%s)" % to_native(error.strerror or error))
 
 
 def _options(module, name, default):
@@ -375,6 +397,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             root=dict(type="path", default="/"),
+            facts_root=dict(type="path"),
             grub_file=dict(type="path", default="/etc/default/grub"),
             msr_file=dict(type="path", default="/etc/modules-load.d/msr.conf"),
             cmdline_options=dict(type="list", elements="dict", options=_OPTION_FIELDS),
@@ -390,16 +413,17 @@ def main():
     )
     params = module.params
     root = params["root"]
-    if not os.path.isdir(root):
-        module.fail_json(msg="root=%s is not a directory; give the directory that holds the host's proc/, sys/ and "
-                             "etc/ (default /)%s" % (root, _NOTHING))
+    facts_root = params["facts_root"] or root
+    for name, value in (("root", root), ("facts_root", facts_root)):
+        if not os.path.isdir(value):
+            module.fail_json(msg="%s=%s is not a directory; give the directory that holds the host's proc/, sys/ and "
+                                 "etc/ (default /)%s" % (name, value, _NOTHING))
     cmdline_options = _options(module, "cmdline_options", default_options())
     other_options = _options(module, "linux_options", linux_options())
     grub_full = _below(root, params["grub_file"])
     msr_full = _below(root, params["msr_file"])
 
-    grub_before = _read(module, grub_full, "grub_file (role variable sev_snp_host_grub_file) to the file that holds "
-                                           "GRUB_CMDLINE_LINUX_DEFAULT, e.g. /etc/default/grub")
+    grub_before = _read(module, grub_full, "grub_file")
     msr_before = _read(module, msr_full, "msr_file", missing_ok=True)
     try:
         grub_after, edits = plan_grub(grub_before, zip(GRUB_VARIABLES, (cmdline_options, other_options)))
@@ -411,7 +435,7 @@ def main():
     msr_after = plan_msr_conf(msr_before)
     msr_attributes = _attribute_changes(msr_full) if msr_before is not None else {}
 
-    reader = HostReader(root, planned={params["grub_file"]: grub_after, params["msr_file"]: msr_after})
+    reader = HostReader(facts_root, planned={params["grub_file"]: grub_after, params["msr_file"]: msr_after})
     snapshot = read_host(module, reader, params["grub_file"], params["kernel_log"], params["kernel_log_sources"])
     facts = build_facts(snapshot, cmdline_options)
     _check_preconditions(module, facts)

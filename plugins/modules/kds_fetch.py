@@ -19,10 +19,17 @@ description:
     explicit O(product), O(chip_id) and O(tcb).
   - Caches on disk under O(dest), keyed by product, chip id and TCB, because a VCEK never
     changes for those; a cached file is not downloaded again.
-  - Retries HTTP 429 and 5xx answers and connection errors with exponential backoff.
-  - Every body is checked to be a certificate of the expected product (and, for a VCEK, of
-    the requested chip and TCB) before it is written; an HTML error page or a truncated
-    certificate is never stored. Files are written atomically.
+  - Retries HTTP 429 and 5xx answers, connection errors (refused, reset, timed out), bodies
+    cut short and bodies that are not the expected encoding, with exponential backoff, all
+    within one overall O(deadline). A failure names what went wrong and how many requests
+    were made.
+  - A body must be exactly the certificates expected and nothing else, at most
+    O(max_body_size) bytes; the chain's ARK must be AMD's root for the product, which the
+    collection carries pinned, or a root in O(trust_anchors); the ASK/ASVK must be signed by
+    it, and the VCEK by the ASK, for the requested chip and TCB. An HTML error page, a
+    truncated certificate, trailing bytes or a chain from another root is never stored.
+    Files are written atomically. Cached files are checked the same way before they are
+    reused, and fetched again when they fail.
   - KDS does not serve VLEKs (the cloud provider installs them on the host); for a
     VLEK-signed report only the ASVK+ARK bundle is fetched and RV(vek) is null.
   - B(Controller-side.) Run it delegated to C(localhost); it needs the Python
@@ -59,11 +66,20 @@ options:
     type: str
     choices: [VCEK, VLEK]
   base_url:
-    description: KDS base URL; point it at a mirror for air-gapped sites.
+    description:
+      - KDS base URL; point it at a mirror for air-gapped sites. A mirror is not trusted;
+        what it serves must chain to AMD's pinned root (or to O(trust_anchors)).
     type: str
     default: https://kdsintf.amd.com
+  trust_anchors:
+    description:
+      - Files (PEM or DER) with additional root certificates a chain may end in, for private
+        or test key hierarchies only. AMD's roots are built in; never needed with AMD's KDS.
+    type: list
+    elements: path
+    default: []
   retries:
-    description: How many times a 429, 5xx or connection error is retried.
+    description: How many times a 429, 5xx, connection error, cut-short or badly encoded body is retried.
     type: int
     default: 4
   retry_delay:
@@ -71,9 +87,19 @@ options:
     type: float
     default: 2.0
   timeout:
-    description: Timeout of one HTTP request, in seconds.
+    description: Timeout of one HTTP request (connecting, or waiting for the next bytes), in seconds.
     type: int
     default: 30
+  deadline:
+    description:
+      - Seconds all requests of this run may take together, retries and their delays
+        included. A server that trickles its answer is given up on when this passes.
+    type: float
+    default: 120
+  max_body_size:
+    description: Largest body accepted, in bytes. KDS certificates are 1-5 KiB.
+    type: int
+    default: 65536
   validate_certs:
     description: Verify the TLS certificate of O(base_url).
     type: bool
@@ -104,9 +130,9 @@ seealso:
 EXAMPLES = r"""
 - name: Fetch the chain and the VCEK for a report brought back from a guest
   coco.sev_snp.kds_fetch:
-    report: "{{ playbook_dir }}/evidence/{{ inventory_hostname }}/report.bin"
+    report: "/srv/sev-snp/evidence/{{ inventory_hostname }}/report.bin"
     product: Milan  # only needed for version 2 reports
-    dest: "{{ playbook_dir }}/kds-cache"
+    dest: /srv/sev-snp/kds-cache
   delegate_to: localhost
   register: kds
 
@@ -152,44 +178,65 @@ downloaded:
   elements: str
   sample: ["https://kdsintf.amd.com/vcek/v1/Milan/cert_chain"]
 attempts:
-  description: HTTP requests made, retries included.
+  description: HTTP requests made, retries included (also on failure).
   returned: always
   type: int
   sample: 2
+anchor:
+  description: The root the certificate chain ends in (C(source) is C(pinned AMD root) or the O(trust_anchors) file).
+  returned: success
+  type: dict
+  sample: {source: pinned AMD root, subject: ARK-Milan,
+           sha256: 69d063b45344d26a2e94e1f4210de49ef555308287d4c174445c95639a540bcd}
 """
 
 import binascii
+import http.client
 import os
+import socket
 import tempfile
 import time
+from urllib.error import HTTPError, URLError
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.urls import fetch_url
+from ansible.module_utils.urls import open_url
 
 from ansible_collections.coco.sev_snp.plugins.module_utils import amd_certs, snp_report
 
 RETRY_MAX_DELAY = 60.0
+READ_CHUNK = 8192
 
 
 class FetchError(Exception):
-    pass
+    """A download failed for good; the message says why."""
 
 
-def check_chain(body, product, signing_key):
-    certs = amd_certs.load_certificates(body, "cert_chain")
-    names = set(amd_certs.common_name(cert.subject) for cert in certs)
-    intermediate = ("SEV-VLEK-%s" if signing_key == "VLEK" else "SEV-%s") % product
-    for wanted in ("ARK-%s" % product, intermediate):
-        if wanted not in names:
-            raise amd_certs.ChainError("cert_chain content", "bundle lacks %s (holds %s)"
-                                       % (wanted, ", ".join(sorted(names)) or "nothing"))
+class _Retryable(Exception):
+    """This attempt failed in a way another attempt may not (reset, cut short, 5xx ...)."""
+
+    def __init__(self, message, retry_after=None):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
-def check_vcek(body, product, chip_id, tcb):
-    if body.startswith(b"-----BEGIN"):
-        raise amd_certs.ChainError("vcek content", "KDS serves the VCEK as DER, got PEM")
-    certs = amd_certs.load_certificates(body, "vcek")
-    vcek = certs[0]
+def check_chain(body, product, signing_key, trust_anchors):
+    """Certificates of a KDS cert_chain body: exactly intermediate + ARK, the ARK an anchor.
+
+    Returns (intermediate certificate, anchor).
+    """
+    certs = amd_certs.exact_pem_certificates(body, "cert_chain")
+    names = sorted(amd_certs.common_name(cert.subject) for cert in certs)
+    _ark, intermediate = amd_certs.pick_chain(certs, product, signing_key)
+    if len(certs) != 2:
+        raise amd_certs.ChainError("cert_chain content", "KDS serves exactly two certificates, %s and ARK-%s; "
+                                   "the body holds %s" % (amd_certs.common_name(intermediate.subject), product,
+                                                          ", ".join(names)))
+    _ark, intermediate, anchor = amd_certs.verify_ca_chain(certs, product, signing_key, trust_anchors)
+    return intermediate, anchor
+
+
+def check_vcek(body, product, chip_id, tcb, intermediate):
+    vcek = amd_certs.exact_der_certificate(body, "vcek")
     if amd_certs.product_of_issuer(vcek) != product:
         raise amd_certs.ChainError("vcek content", "issued by %r, not SEV-%s"
                                    % (amd_certs.common_name(vcek.issuer), product))
@@ -200,40 +247,120 @@ def check_vcek(body, product, chip_id, tcb):
                                        % (level, extensions["tcb"].get(level), tcb[level]))
     if (extensions["hwid"] or "").lower() != snp_report.kds_hwid(chip_id.lower(), product):
         raise amd_certs.ChainError("vcek content", "issued for another chip")
+    amd_certs.verify_signed_by(vcek, intermediate, "VCEK signed by ASK")
+    return vcek
+
+
+def _describe(exc):
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return "timed out"
+    if isinstance(exc, URLError):
+        return "cannot connect: %s" % (exc.reason,)
+    if isinstance(exc, ConnectionResetError):
+        return "connection reset by the server"
+    if isinstance(exc, http.client.IncompleteRead):
+        return "connection closed after %d bytes of the body" % len(exc.partial)
+    return "%s: %s" % (type(exc).__name__, exc) if str(exc) else type(exc).__name__
 
 
 class KdsClient(object):
-    def __init__(self, module):
-        self.module = module
-        self.base_url = module.params["base_url"].rstrip("/")
+    """GETs with retries inside one overall deadline; bodies capped and checked before use."""
+
+    def __init__(self, base_url, retries, retry_delay, timeout, deadline, max_body, validate_certs=True):
+        self.base_url = base_url.rstrip("/")
+        self.retries = retries
+        self.retry_delay = retry_delay
+        self.timeout = timeout
+        self.deadline_seconds = deadline
+        self.deadline = time.monotonic() + deadline
+        self.max_body = max_body
+        self.validate_certs = validate_certs
         self.attempts = 0
 
-    def get(self, path):
+    def get(self, path, check):
+        """(url, body, check's result). ``check(body)`` raises amd_certs.EncodingError to retry."""
         url = self.base_url + path
-        params = self.module.params
-        last = "no attempt"
-        last_retry_after = None
-        for attempt in range(params["retries"] + 1):
+        attempts = 0
+        last = "no request made"
+        retry_after = None
+        for attempt in range(self.retries + 1):
             if attempt:
-                time.sleep(self._delay(attempt, last_retry_after))
+                delay = self._delay(attempt, retry_after)
+                if time.monotonic() + delay >= self.deadline:
+                    break
+                time.sleep(delay)
+            if time.monotonic() >= self.deadline:
+                break
+            attempts += 1
             self.attempts += 1
-            response, info = fetch_url(self.module, url, timeout=params["timeout"], force=True)
-            status = info.get("status", -1)
-            last_retry_after = info.get("retry-after")
-            if status == 200 and response is not None:
-                return url, response.read()
-            last = "HTTP %s %s" % (status, info.get("msg", ""))
+            try:
+                body = self._get_once(url)
+                try:
+                    return url, body, check(body)
+                except amd_certs.EncodingError as exc:
+                    raise _Retryable("the body is not the expected certificate (%s)" % exc.detail)
+                except amd_certs.ChainError as exc:
+                    raise FetchError("%s did not return a usable certificate: %s" % (url, exc))
+            except _Retryable as exc:
+                last, retry_after = str(exc), exc.retry_after
+        raise FetchError("%s: no usable answer after %d attempt%s within the %gs deadline (last: %s)"
+                         % (url, attempts, "" if attempts == 1 else "s", self.deadline_seconds, last))
+
+    def _get_once(self, url):
+        remaining = self.deadline - time.monotonic()
+        try:
+            response = open_url(url, timeout=max(0.01, min(self.timeout, remaining)),
+                                validate_certs=self.validate_certs, follow_redirects="safe", decompress=False,
+                                headers={"Accept-Encoding": "identity"}, http_agent="coco.sev_snp.kds_fetch")
+        except HTTPError as exc:
+            status = exc.code
+            retry_after = exc.headers.get("Retry-After") if exc.headers else None
+            exc.close()
             if status == 404:
                 raise FetchError("KDS answered 404 for %s: it has no certificate for this product/chip/TCB. "
                                  "Check that the product matches the processor and the TCB is the report's "
                                  "reported_tcb" % url)
-            if not (status == 429 or status >= 500 or status < 0):
-                raise FetchError("KDS answered %s for %s" % (last, url))
-        raise FetchError("KDS did not answer successfully after %d attempts (%s): %s"
-                         % (params["retries"] + 1, last.strip(), url))
+            if status == 429 or status >= 500:
+                raise _Retryable("HTTP %d %s" % (status, exc.reason), retry_after)
+            raise FetchError("KDS answered HTTP %d %s for %s" % (status, exc.reason, url))
+        except (URLError, OSError, http.client.HTTPException, ValueError) as exc:
+            raise _Retryable(_describe(exc))
+        try:
+            return self._read_body(response, url)
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            raise _Retryable(_describe(exc))
+        finally:
+            response.close()
+
+    def _read_body(self, response, url):
+        declared = response.headers.get("Content-Length")
+        try:
+            declared = int(declared) if declared is not None else None
+        except ValueError:
+            raise _Retryable("Content-Length %r is not a number" % declared)
+        if declared is not None and declared > self.max_body:
+            raise FetchError("%s announces a %d-byte body; certificates are a few KiB and at most %d bytes are "
+                             "accepted (max_body_size). Is base_url a KDS?" % (url, declared, self.max_body))
+        chunks = []
+        size = 0
+        while True:
+            if time.monotonic() >= self.deadline:
+                raise _Retryable("the %gs deadline passed while the body arrived (%d bytes so far)"
+                                 % (self.deadline_seconds, size))
+            chunk = response.read1(READ_CHUNK)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > self.max_body:
+                raise FetchError("%s sent more than %d bytes; certificates are a few KiB (max_body_size). "
+                                 "Is base_url a KDS?" % (url, self.max_body))
+            chunks.append(chunk)
+        if declared is not None and size != declared:
+            raise _Retryable("connection closed after %d of %d announced bytes" % (size, declared))
+        return b"".join(chunks)
 
     def _delay(self, attempt, retry_after):
-        delay = self.module.params["retry_delay"] * (2 ** (attempt - 1))
+        delay = self.retry_delay * (2 ** (attempt - 1))
         try:
             delay = max(delay, float(retry_after))
         except (TypeError, ValueError):
@@ -241,16 +368,22 @@ class KdsClient(object):
         return min(delay, RETRY_MAX_DELAY)
 
 
-def _valid_cached(path, check):
+def _read_cached(path):
     if not os.path.isfile(path):
-        return False
+        return None
     with open(path, "rb") as handle:
-        body = handle.read()
+        return handle.read()
+
+
+def _cached_result(path, check):
+    """check(cached body), or None when the file is missing or no longer passes."""
+    body = _read_cached(path)
+    if body is None:
+        return None
     try:
-        check(body)
+        return check(body)
     except amd_certs.ChainError:
-        return False
-    return True
+        return None
 
 
 def _write_atomically(module, path, body):
@@ -294,9 +427,9 @@ def _target(module):
         module.fail_json(msg="fetching a VCEK needs chip_id and tcb (or a report)")
     if tcb:
         try:
-            tcb = dict((key, int(value)) for key, value in tcb.items())
-        except (TypeError, ValueError):
-            module.fail_json(msg="tcb values must be integers, got %r" % (params["tcb"],))
+            tcb = dict((key, snp_report.tcb_level_value(key, value)) for key, value in tcb.items())
+        except snp_report.ReportError as exc:
+            module.fail_json(msg="tcb: %s" % exc)
     if chip_id:
         chip_id = chip_id.strip().lower()
         if chip_id.startswith("0x"):
@@ -306,6 +439,19 @@ def _target(module):
         except (binascii.Error, ValueError):
             module.fail_json(msg="chip_id %r is not hex" % params["chip_id"])
     return product, signing_key, chip_id, tcb
+
+
+def _trust_anchors(module):
+    anchors = []
+    for path in module.params["trust_anchors"]:
+        try:
+            with open(path, "rb") as handle:
+                anchors.extend(amd_certs.load_trust_anchors([(path, handle.read(262145))]))
+        except (IOError, OSError) as exc:
+            module.fail_json(msg="cannot read trust_anchors file %s: %s" % (path, exc))
+        except amd_certs.ChainError as exc:
+            module.fail_json(msg="trust_anchors file %s: %s" % (path, exc.detail))
+    return anchors
 
 
 def main():
@@ -318,63 +464,86 @@ def main():
             tcb=dict(type="dict"),
             signing_key=dict(type="str", choices=["VCEK", "VLEK"]),
             base_url=dict(type="str", default=snp_report.KDS_DEFAULT_BASE_URL),
+            trust_anchors=dict(type="list", elements="path", default=[]),
             retries=dict(type="int", default=4),
             retry_delay=dict(type="float", default=2.0),
             timeout=dict(type="int", default=30),
+            deadline=dict(type="float", default=120.0),
+            max_body_size=dict(type="int", default=65536),
             validate_certs=dict(type="bool", default=True),
             force=dict(type="bool", default=False),
         ),
         mutually_exclusive=[("report", "chip_id"), ("report", "tcb")],
         supports_check_mode=True,
     )
+    params = module.params
     if amd_certs.CRYPTOGRAPHY_IMPORT_ERROR is not None:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=str(amd_certs.CRYPTOGRAPHY_IMPORT_ERROR))
-    if module.params["retries"] < 0 or module.params["retry_delay"] < 0:
+    if params["retries"] < 0 or params["retry_delay"] < 0:
         module.fail_json(msg="retries and retry_delay must not be negative")
+    if params["timeout"] <= 0 or params["deadline"] <= 0 or params["max_body_size"] <= 0:
+        module.fail_json(msg="timeout, deadline and max_body_size must be positive")
 
     product, signing_key, chip_id, tcb = _target(module)
-    product_dir = os.path.join(module.params["dest"], product)
-    plan = [(
-        os.path.join(product_dir, "%s_cert_chain.pem" % signing_key.lower()),
-        snp_report.kds_chain_path(product, signing_key),
-        lambda body: check_chain(body, product, signing_key),
-    )]
-    vek_path = None
+    anchors = _trust_anchors(module)
+    product_dir = os.path.join(params["dest"], product)
+    chain_path = os.path.join(product_dir, "%s_cert_chain.pem" % signing_key.lower())
+    vek_path = vcek_url_path = None
     if signing_key == "VCEK":
         try:
             vcek_url_path = snp_report.kds_vcek_path(product, chip_id, tcb)
+            vek_path = os.path.join(product_dir, snp_report.vcek_cache_name(product, chip_id, tcb))
         except snp_report.ReportError as exc:
             module.fail_json(msg=str(exc))
-        vek_path = os.path.join(product_dir, snp_report.vcek_cache_name(product, chip_id, tcb))
-        plan.append((vek_path, vcek_url_path, lambda body: check_vcek(body, product, chip_id, tcb)))
 
-    result = dict(changed=False, cert_chain=plan[0][0], vek=vek_path, product=product,
+    def chain_check(body):
+        return check_chain(body, product, signing_key, anchors)
+
+    result = dict(changed=False, cert_chain=chain_path, vek=vek_path, product=product,
                   signing_key=signing_key, downloaded=[], attempts=0)
-    todo = [step for step in plan if module.params["force"] or not _valid_cached(step[0], step[2])]
-    if not todo or module.check_mode:
-        result["changed"] = bool(todo)
+    cached_chain = None if params["force"] else _cached_result(chain_path, chain_check)
+
+    def vcek_check(body):
+        return check_vcek(body, product, chip_id, tcb, cached_chain[0])
+
+    def vcek_cached():
+        return vek_path is None or not params["force"] and _cached_result(vek_path, vcek_check) is not None
+
+    if cached_chain is not None and vcek_cached():
+        module.exit_json(anchor=cached_chain[1], **result)
+    if module.check_mode:
+        result["changed"] = True
         module.exit_json(**result)
 
-    client = KdsClient(module)
+    client = KdsClient(params["base_url"], params["retries"], params["retry_delay"], params["timeout"],
+                       params["deadline"], params["max_body_size"], params["validate_certs"])
     try:
         if not os.path.isdir(product_dir):
             os.makedirs(product_dir, 0o755)
-        for path, url_path, check in todo:
-            url, body = client.get(url_path)
-            try:
-                check(body)
-            except amd_certs.ChainError as exc:
-                raise FetchError("%s did not return a usable certificate, nothing was written: %s" % (url, exc.detail))
+    except OSError as exc:
+        module.fail_json(msg="cannot create the cache directory %s: %s" % (product_dir, exc), **result)
+
+    def store(path, url, body):
+        try:
             _write_atomically(module, path, body)
-            result["downloaded"].append(url)
-            result["changed"] = True
+        except (IOError, OSError) as exc:
+            result["attempts"] = client.attempts
+            module.fail_json(msg="downloaded %s but cannot write %s: %s" % (url, path, exc), **result)
+        result["downloaded"].append(url)
+        result["changed"] = True
+
+    try:
+        if cached_chain is None:
+            url, body, cached_chain = client.get(snp_report.kds_chain_path(product, signing_key), chain_check)
+            store(chain_path, url, body)
+        if not vcek_cached():
+            url, body, _vcek = client.get(vcek_url_path, vcek_check)
+            store(vek_path, url, body)
     except FetchError as exc:
         result["attempts"] = client.attempts
-        module.fail_json(msg=str(exc), **result)
-    except (IOError, OSError) as exc:
-        module.fail_json(msg="cannot write into %s: %s" % (product_dir, exc), **result)
+        module.fail_json(msg="%s. It was not written to the cache" % exc, **result)
     result["attempts"] = client.attempts
-    module.exit_json(**result)
+    module.exit_json(anchor=cached_chain[1], **result)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.snp_version import (
     version_satisfies,
 )
 
+
 def _is_version(value):
     try:
         parse_version(value)

@@ -38,6 +38,13 @@ _finder._install()
 sys.path.insert(0, os.path.dirname(__file__))
 
 
+def collections_search_path():
+    """For ansible-playbook runs in tests: this checkout first, then what the environment
+    already searches (the dependency collections of a compatibility run live elsewhere)."""
+    inherited = os.environ.get("ANSIBLE_COLLECTIONS_PATH")
+    return os.pathsep.join([_BASE] + ([inherited] if inherited else []))
+
+
 import pytest  # noqa: E402
 
 

@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from conftest import _BASE, _ROOT
+from conftest import _ROOT, collections_search_path
 
 # Each test is a playbook run (seconds); the mutation run skips them.
 pytestmark = pytest.mark.slow
@@ -30,7 +30,7 @@ def run_playbook(tmp_path, playbook, inventory=None, extra_vars=None, args=()):
 
     The output's whitespace runs are folded to one space: the callback wraps long messages.
     """
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=_BASE, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_search_path(), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
                ANSIBLE_LOCAL_TEMP=str(tmp_path / "local-tmp"), ANSIBLE_REMOTE_TMP=str(tmp_path / "remote-tmp"),
                ANSIBLE_ROLES_PATH=os.path.join(_ROOT, "roles"), ANSIBLE_DEPRECATION_WARNINGS="1",
                ANSIBLE_STDOUT_CALLBACK="default")

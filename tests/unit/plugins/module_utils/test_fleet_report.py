@@ -712,3 +712,34 @@ def test_runs_to_prune_keeps_the_newest_and_the_protected():
     assert fr.runs_to_prune(names, keep=2, protect={"20260101T000000Z"}) == ["20260102T000000Z-partial",
                                                                              "20260103T000000Z"]
     assert fr.runs_to_prune(names, keep=5) == []
+
+
+# ------------------------------------------------------------------- edges the mutants found
+
+@pytest.mark.parametrize("value", ["", "   ", "\n"])
+def test_blank_text_is_unknown_not_empty(value):
+    _host, result = FIELDS["generation"](value)
+    assert fr.row_from_result("h", result)["generation"] is None
+
+
+def test_a_repeated_id_does_not_hide_the_problems_after_it():
+    results = {"a": _facts_with(("x", "error", "m"), ("x", "error", "m"), ("y", "warning", "n"))}
+    assert [group["id"] for group in fr.build_report(["a"], results)["by_problem"]] == ["x", "y"]
+
+
+def test_one_host_missing_from_the_run_makes_it_partial():
+    assert fr.build_report(["a"], {}, inventory_hosts=["a", "b"])["scope"]["partial"] is True
+
+
+def test_console_names_exactly_the_limit_without_a_remainder():
+    results = dict(("h%d" % index, _facts_with(("x", "error", "m"))) for index in range(3))
+    assert fr.console_by_problem(fr.build_report(sorted(results), results), max_hosts=3)[0] == \
+        "x (error) on 3 hosts: h0, h1, h2"
+
+
+def test_console_without_message_or_fix():
+    one = {"a": {"ansible_facts": {"sev_snp": {"ready": False, "problems": [{"id": "x", "severity": "error"}]}}}}
+    assert fr.console_by_problem(fr.build_report(["a"], one)) == ["x (error) on 1 host: a", "  no message"]
+    two = {"a": one["a"], "b": _facts_with(("x", "error", "m"))}
+    assert fr.console_by_problem(fr.build_report(["a", "b"], two)) == [
+        "x (error) on 2 hosts: a, b", "  a: no message", "  b: m", "    fix: fix x"]

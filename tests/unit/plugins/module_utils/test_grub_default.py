@@ -109,6 +109,11 @@ class TestFindAssignments:
         assert found.token_texts == ['dyndbg="file ccp.c +p"', "quiet"]
         assert token_value(found.token_texts[0]) == "file ccp.c +p"
 
+    @needs_bash
+    def test_dollar_without_a_name_is_a_plain_character(self, tmp_path):
+        text = 'V="a $ b $"\n'
+        assert find_assignments(text, "V")[0].token_texts == bash_tokens(tmp_path, text, "V") == ["a", "$", "b", "$"]
+
     def test_references_are_opaque_tokens(self):
         (found,) = find_assignments('V="$V ${W:-x y} $1 iommu=pt"\n', "V")
         assert found.token_texts == ["$V", "${W:-x y}", "$1", "iommu=pt"]
@@ -207,6 +212,12 @@ ISSUE_FIRST = 'V="quiet iommu=pt"\n'
     ('A=1\nfi\nV=a\n', 2, "unexpected 'fi' where the shell expects a command"),
     ('A=1 )\n', 1, "unexpected ')'"),
     ('cat < \nV=a\n', 1, "unexpected line end where the shell expects a file name"),
+    ('echo a ()\nV=a\n', 1, "unexpected '(' where the shell expects a command argument"),
+    (ISSUE_FIRST + '\\;V=b\n', 2, "a command names V"),
+    (ISSUE_FIRST + 'if false; then :; elif V=x; then :; fi\n', 2, "V is assigned inside an if"),
+    (ISSUE_FIRST + 'if true; then\n  f() { V=x; }\nfi\n', 3, "V is assigned inside an if"),
+    ('V=a\\', 1, "backslash escape"),
+    ('V=a"b c"\n', 1, "mixed quoting"),
 ])
 def test_assignments_the_shell_may_not_keep_fail_with_line(text, lineno, message):
     with pytest.raises(GrubDefaultError) as raised:
@@ -237,6 +248,10 @@ def test_bash_keeps_the_first_value_where_the_old_editor_saw_a_last_one(tmp_path
     'echo "${#V} ${!A}" >/dev/null\nV="a iommu=pt"\n',
     'V="x"\nV="a iommu=pt"\n',
     'A=1 \\\n  B=2\nV="a iommu=pt"\n',
+    'for i do B=$i; done\nV="a iommu=pt"\n',
+    'cat <(echo x) >/dev/null\nV="a iommu=pt"\n',
+    "A=\\x;V=\"a iommu=pt\"\n",
+    "A=$''\nV=\"a iommu=pt\"\n",
 ])
 def test_top_level_assignments_among_other_shell_are_edited(tmp_path, text):
     (result, bash) = (edit_variable(text, "V", [present("iommu", "nopt")]), bash_tokens(tmp_path, text, "V"))

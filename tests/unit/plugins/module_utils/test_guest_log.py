@@ -247,3 +247,29 @@ def test_driver_errors_become_problems_even_when_snp_is_fine():
     log = parse_guest_kernel_log(fixture("snp-sev-guest-driver-failed.log"))
     verdict = guest_verdict(log, decode_sev_status(0x7), True)
     assert [p["problem"] for p in verdict["problems"]] == ["sev-guest driver: Invalid VMPCK0 communication key"]
+
+
+def test_an_empty_log_gives_the_empty_result():
+    assert parse_guest_kernel_log("") == {
+        "sev": None, "sev_es": None, "snp": None, "features": [], "snp_cpuid_entries": None,
+        "snp_platform_device": False, "sev_guest_driver": None, "vmpck_id": None, "driver_errors": [], "lines": [],
+    }
+
+
+# Bit positions of MSR_AMD64_SEV (SEV_STATUS) as the kernel's arch/x86/include/asm/msr-index.h defines them.
+KERNEL_SEV_STATUS_BITS = [
+    (0, "SEV"), (1, "SEV-ES"), (2, "SEV-SNP"), (3, "vTOM"), (4, "ReflectVC"), (5, "RestrictedInjection"),
+    (6, "AlternateInjection"), (7, "DebugSwap"), (8, "PreventHostIBS"), (9, "BTBIsolation"), (10, "VmplSSS"),
+    (11, "SecureTSC"), (12, "VMGExitParam"), (14, "IBSVirt"), (16, "VmsaRegProt"), (17, "SMTProtection"),
+    (18, "SecureAVIC"), (23, "IBPBOnEntry"),
+]
+
+
+@pytest.mark.parametrize("bit, name", KERNEL_SEV_STATUS_BITS)
+def test_every_sev_status_bit_decodes_to_its_name(bit, name):
+    decoded = decode_sev_status(1 << bit)
+    assert decoded["features"] == [name] and decoded["unknown_bits"] == []
+
+
+def test_the_highest_msr_bit_is_reported_unnamed():
+    assert decode_sev_status(1 << 63)["unknown_bits"] == [63]

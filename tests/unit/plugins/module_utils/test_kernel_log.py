@@ -633,3 +633,78 @@ def test_every_coded_failure_row_replaces_an_earlier_failure(line, key, error):
     earlier = "SEV-SNP: failed to INIT error 0x3\nSEV: failed to INIT error 0x3\n"
     parsed = parse_kernel_log(earlier + line + "\n")
     assert parsed[key]["error"] == error
+
+
+def test_an_empty_log_gives_the_empty_result():
+    assert parse_kernel_log("") == {
+        "lines": 0, "relevant_lines": 0, "kernel_release": None, "command_line": None, "reaches_boot": False,
+        "sev_api": None, "sev_build": None, "snp_api": None, "snp_build": None, "firmware_updated": False,
+        "firmware_files_missing": [], "psp_devices": [], "sev_devices": [], "psp_without_sev": [],
+        "sev_probe_failed": False, "snp_initialized": False, "snp_init_error": None, "sev_init_error": None,
+        "get_status_error": None, "psp_timeout": None, "broken_bios": False,
+        "memory_encryption_disabled_by_bios": False, "snp_firmware_too_old": False,
+        "rmp": {"start": None, "end": None, "reserved_start": None, "segment_gb": None,
+                "not_reserved": False, "does_not_cover_ram": False, "invalid": False},
+        "asids": {"sev": None, "sev_es": None, "sev_snp": None},
+        "iommu": {"snp_passthrough": False, "snp_feature_missing": False, "snp_v2_page_table": False,
+                  "snp_enabled": False, "default_domain": None},
+        "guest_memfd_missing": False,
+    }
+
+
+# Status codes as the SEV and SEV-SNP firmware ABI specifications number them
+# (the kernel's include/uapi/linux/psp-sev.h, enum sev_ret_code).
+SPEC_STATUS_CODES = [
+    (1, "INVALID_PLATFORM_STATE"), (2, "INVALID_GUEST_STATE"), (3, "INVALID_CONFIG"), (4, "INVALID_LEN"),
+    (5, "ALREADY_OWNED"), (6, "INVALID_CERTIFICATE"), (7, "POLICY_FAILURE"), (8, "INACTIVE"),
+    (9, "INVALID_ADDRESS"), (10, "BAD_SIGNATURE"), (11, "BAD_MEASUREMENT"), (12, "ASID_OWNED"),
+    (13, "INVALID_ASID"), (14, "WBINVD_REQUIRED"), (15, "DFFLUSH_REQUIRED"), (16, "INVALID_GUEST"),
+    (17, "INVALID_COMMAND"), (18, "ACTIVE"), (19, "HWSEV_RET_PLATFORM"), (20, "HWSEV_RET_UNSAFE"),
+    (21, "UNSUPPORTED"), (22, "INVALID_PARAM"), (23, "RESOURCE_LIMIT"), (24, "SECURE_DATA_INVALID"),
+    (25, "INVALID_PAGE_SIZE"), (26, "INVALID_PAGE_STATE"), (27, "INVALID_MDATA_ENTRY"),
+    (28, "INVALID_PAGE_OWNER"), (29, "AEAD_OFLOW"), (31, "EXIT_RING_BUFFER"), (32, "RMP_INIT_REQUIRED"),
+    (33, "BAD_SVN"), (34, "BAD_VERSION"), (35, "SHUTDOWN_REQUIRED"), (36, "UPDATE_FAILED"),
+    (37, "RESTORE_REQUIRED"), (38, "RMP_INITIALIZATION_FAILED"), (39, "INVALID_KEY"),
+]
+
+
+@pytest.mark.parametrize("code, name", SPEC_STATUS_CODES)
+def test_every_status_code_has_its_spec_name(code, name):
+    assert status_name(code) == name
+    assert parse_kernel_log("SEV-SNP: failed to INIT error %#x" % code)["snp_init_error"]["error_name"] == name
+
+
+@pytest.mark.parametrize("code", [0, 30, 40, 0x8003, 0x9000])
+def test_codes_outside_the_firmware_api_have_no_name(code):
+    assert status_name(code) is None
+
+
+def test_lines_without_a_keyword_are_never_scanned(monkeypatch):
+    """The keyword filter is what keeps a multi-gigabyte log fast; it must let no noise through."""
+    from ansible_collections.coco.sev_snp.plugins.module_utils import kernel_log
+    scanned = []
+    real = kernel_log._scan_line
+    monkeypatch.setattr(kernel_log, "_scan_line", lambda message, *args: scanned.append(message) or real(message, *args))
+    parsed = kernel_log.parse_kernel_log("[ 1.0] eth0: link up\n[ 2.0] usb 1-1: new device\n"
+                                         "[ 3.0] ccp 0000:46:00.1: SEV API:1.55 build:21\n")
+    assert scanned == ["ccp 0000:46:00.1: SEV API:1.55 build:21"]
+    assert parsed["lines"] == 3 and parsed["sev_api"] == "1.55"
+
+
+@pytest.mark.parametrize("line", [
+    "ccp 0000:45:00.1: sev initialization failed",
+    "firmware: failed to load amd/amd_sev_fam19h_model0xh.sbin (-2)",
+    "SEV-SNP: Reserving start/end of RMP table on a 2MB boundary [0x0000000098800000]",
+    "kvm_amd: SEV-SNP enabled (ASIDs 1 - 99)",
+    "kvm_amd: SEV supported: 410 ASIDs",
+    "AMD-Vi: SNP: IOMMU disabled or configured in passthrough mode, SNP cannot be supported.",
+    "iommu: Default domain type: Translated",
+    "SEV-SNP: Segmented RMP using 64 GB segments",
+    "sev command 0x81 timed out, disabling PSP",
+])
+def test_each_kind_of_line_counts_as_relevant(line):
+    assert parse_kernel_log(line)["relevant_lines"] == 1
+
+
+def test_an_asid_range_that_runs_backwards_has_no_asids():
+    assert parse_kernel_log("kvm_amd: SEV enabled (ASIDs 5 - 1)")["asids"]["sev"]["count"] == 0

@@ -103,3 +103,132 @@ def test_trustee_vlek_report_fields():
     assert report["key_info"]["signing_key"] == "VLEK"
     assert report["chip_id"] == "00" * 64
     assert report["current_version"] == {"major": 1, "minor": 55, "build": 29}
+
+
+@pytest.mark.parametrize("family,model,product", [
+    (0x19, 0x00, "Milan"), (0x19, 0x0F, "Milan"),
+    (0x19, 0x10, "Genoa"), (0x19, 0x1F, "Genoa"), (0x19, 0x20, None),
+    (0x19, 0x9F, None), (0x19, 0xA0, "Genoa"), (0x19, 0xAF, "Genoa"), (0x19, 0xB0, None),
+    (0x1A, 0x00, "Turin"), (0x1A, 0x11, "Turin"), (0x1A, 0x12, None),
+    (0x18, 0x01, None), (0x1B, 0x01, None),
+])
+def test_cpuid_boundaries_between_generations(family, model, product):
+    assert snp_report.product_from_cpuid(family, model) == product
+
+
+def test_unknown_product_for_a_version_2_report_is_refused():
+    data = make_report(p384_key("vek"), version=2)
+    with pytest.raises(snp_report.ReportError, match="unknown product 'Rome'; expected one of Milan, Genoa, Turin"):
+        snp_report.parse_report(data, product="Rome")
+    assert snp_report.parse_report(data, product="Genoa")["product"] == "Genoa"
+
+
+def test_version_2_report_without_product_has_none():
+    assert snp_report.parse_report(make_report(p384_key("vek"), version=2))["product"] is None
+
+
+CHIP_HEX = bytes(range(64)).hex()
+TCB = {"bootloader": 3, "tee": 0, "snp": 8, "microcode": 115}
+
+
+@pytest.mark.parametrize("level,value", [
+    ("snp", 256), ("snp", 999), ("microcode", -1), ("tee", "x"), ("bootloader", True), ("snp", 3.5),
+    ("snp", "1e3"), ("microcode", [1]),
+])
+def test_tcb_levels_out_of_range_never_reach_a_url(level, value):
+    with pytest.raises(snp_report.ReportError, match="TCB level %s must be" % level):
+        snp_report.kds_vcek_path("Milan", CHIP_HEX, dict(TCB, **{level: value}))
+
+
+def test_tcb_level_bounds_are_inclusive():
+    path = snp_report.kds_vcek_path("Milan", CHIP_HEX, {"bootloader": 0, "tee": "0", "snp": 255, "microcode": "255"})
+    assert path.endswith("?blSPL=00&teeSPL=00&snpSPL=255&ucodeSPL=255")
+    assert snp_report.vcek_cache_name("Milan", CHIP_HEX, TCB).endswith("_bootloader3_tee0_snp8_microcode115.der")
+    with pytest.raises(snp_report.ReportError, match="0..255"):
+        snp_report.encode_tcb({"snp": 256})
+    with pytest.raises(snp_report.ReportError, match="0..255"):
+        snp_report.vcek_cache_name("Milan", CHIP_HEX, dict(TCB, snp=-1))
+
+
+def test_kds_vcek_path_refuses_unknown_product_and_bad_chip():
+    with pytest.raises(snp_report.ReportError, match="unknown product"):
+        snp_report.kds_vcek_path("Rome", CHIP_HEX, TCB)
+    with pytest.raises(snp_report.ReportError, match="not hex"):
+        snp_report.kds_vcek_path("Milan", "zz" * 64, TCB)
+
+
+# --- Every field at its offset: a report whose every byte differs from its neighbours -----------
+
+def _patterned(version):
+    data = bytearray((index * 7 + 3) & 0xFF for index in range(snp_report.REPORT_SIZE))
+    data[0:4] = version.to_bytes(4, "little")
+    data[0x188:0x18B] = bytes([0x19, 0x01, 0x00])  # Milan
+    return bytes(data)
+
+
+def _slice(data, start, end):
+    return data[start:end].hex()
+
+
+@pytest.mark.parametrize("version", [3, 4, 5])
+def test_every_field_is_read_from_its_offset(version):
+    data = _patterned(version)
+    report = snp_report.parse_report(data)
+    fields = {"family_id": (0x10, 0x20), "image_id": (0x20, 0x30), "report_data": (0x50, 0x90),
+              "measurement": (0x90, 0xC0), "host_data": (0xC0, 0xE0), "id_key_digest": (0xE0, 0x110),
+              "author_key_digest": (0x110, 0x140), "report_id": (0x140, 0x160), "report_id_ma": (0x160, 0x180),
+              "chip_id": (0x1A0, 0x1E0)}
+    for name, (start, end) in fields.items():
+        assert report[name] == _slice(data, start, end), name
+    for name, offset in (("current_tcb", 0x38), ("reported_tcb", 0x180), ("committed_tcb", 0x1E0),
+                         ("launch_tcb", 0x1F0)):
+        assert report[name]["raw"] == int.from_bytes(data[offset:offset + 8], "little"), name
+    assert report["current_version"] == {"major": data[0x1EA], "minor": data[0x1E9], "build": data[0x1E8]}
+    assert report["committed_version"] == {"major": data[0x1EE], "minor": data[0x1ED], "build": data[0x1EC]}
+    if version >= 5:
+        assert report["launch_mit_vector"] == int.from_bytes(data[0x1F8:0x200], "little")
+        assert report["current_mit_vector"] == int.from_bytes(data[0x200:0x208], "little")
+    else:
+        assert "launch_mit_vector" not in report and "current_mit_vector" not in report
+
+
+@pytest.mark.parametrize("bit,name", [(0, "smt_enabled"), (1, "tsme_enabled"), (2, "ecc_enabled"),
+                                      (3, "rapl_disabled"), (4, "ciphertext_hiding_enabled"),
+                                      (5, "alias_check_complete")])
+def test_platform_info_bits(bit, name):
+    decoded = snp_report.decode_platform_info(1 << bit)
+    assert decoded[name] is True
+    assert [key for key, value in decoded.items() if value is True] == [name]
+    assert not any(value for key, value in snp_report.decode_platform_info(0).items() if key != "raw")
+
+
+@pytest.mark.parametrize("raw,author,mask,key", [
+    (0, False, False, "VCEK"), (1, True, False, "VCEK"), (2, False, True, "VCEK"),
+    (1 << 2, False, False, "VLEK"), (7 << 2, False, False, "NONE"), (3 << 2, False, False, "reserved(3)"),
+])
+def test_key_info(raw, author, mask, key):
+    decoded = snp_report.decode_key_info(raw)
+    assert (decoded["author_key_en"], decoded["mask_chip_key"], decoded["signing_key"]) == (author, mask, key)
+
+
+def test_report_must_be_bytes():
+    with pytest.raises(snp_report.ReportError, match="must be bytes"):
+        snp_report.parse_report("\x02" * snp_report.REPORT_SIZE)
+
+
+def test_version_3_report_agreeing_with_the_caller():
+    assert snp_report.parse_report(make_report(p384_key("vek"), product="Genoa"), product="Genoa")["product"] == "Genoa"
+
+
+def test_tcb_shortfalls_with_a_missing_level():
+    assert snp_report.tcb_shortfalls({"snp": None}, {"snp": 1}) == ["snp None < 1"]
+
+
+def test_kds_vcek_path_names_a_missing_level():
+    with pytest.raises(snp_report.ReportError, match=r"^TCB for Milan needs microcode \(ucodeSPL\)$"):
+        snp_report.kds_vcek_path("Milan", CHIP_HEX, {"bootloader": 3, "tee": 0, "snp": 8})
+
+
+def test_empty_chip_id_is_a_length_error():
+    with pytest.raises(snp_report.ReportError, match="must be 128 hex digits, got 0"):
+        snp_report.kds_vcek_path("Milan", "", TCB)

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from ansible_collections.coco.sev_snp.plugins.modules import attestation_verify
-from amd_test_ca import StandInAmdCa, der, make_report, p384_key
+from amd_test_ca import StandInAmdCa, der, make_report, p384_key, pem
 from corpus import read_corpus
 from attest_module_runner import run_module
 
@@ -22,12 +22,14 @@ def evidence(tmp_path_factory):
         "report": make_report(p384_key("vek"), chip_id=CHIP, tcb=TCB, report_data=b"\x01\x02"),
         "vek": der(ca.issue_vek(chip_id=CHIP, tcb=TCB)),
         "cert_chain": ca.chain_pem(),
+        "trust_anchors": pem(ca.ark),
     }
     paths = {}
     for name, body in files.items():
         path = base / name
         path.write_bytes(body)
         paths[name] = str(path)
+    paths["trust_anchors"] = [paths["trust_anchors"]]
     return paths
 
 
@@ -82,3 +84,49 @@ def test_corpus_vlek_report_with_validity_time(tmp_path):
     assert not failed, result["msg"]
     assert result["signing_key"] == "VLEK"
     assert result["report"]["vek_extensions"]["csp_id"]
+
+
+def test_stand_in_chain_without_trust_anchors_is_not_verified(evidence):
+    failed, result = run_module(attestation_verify.main, dict(evidence, trust_anchors=[]))
+    assert failed and result["failed_check"] == "trust anchor"
+    assert "verified" not in result
+    assert "not AMD's ARK-Milan" in result["msg"] and "trust_anchors" in result["msg"]
+
+
+def test_result_names_the_anchor(evidence):
+    failed, result = run_module(attestation_verify.main, evidence)
+    assert not failed, result["msg"]
+    assert result["anchor"]["source"] == evidence["trust_anchors"][0]
+    assert result["anchor"]["subject"] == "ARK-Milan" and len(result["anchor"]["sha256"]) == 64
+
+
+@pytest.mark.parametrize("argument,value,length", [
+    ("expected_measurement", "22" * 47, "48 bytes"), ("expected_measurement", "", "48 bytes"),
+    ("expected_host_data", "", "32 bytes"), ("expected_host_data", "00" * 33, "32 bytes"),
+])
+def test_expected_values_of_wrong_length_fail_before_reading_files(evidence, tmp_path, argument, value, length):
+    arguments = dict(evidence, report=str(tmp_path / "absent"), **{argument: value})
+    failed, result = run_module(attestation_verify.main, arguments)
+    assert failed and result["failed_check"] == argument
+    assert result["msg"].startswith(argument) and length in result["msg"]
+
+
+@pytest.mark.parametrize("body,message", [(None, "cannot read trust_anchors file"), (b"junk", "not a DER or PEM")])
+def test_bad_trust_anchor_files(evidence, tmp_path, body, message):
+    path = tmp_path / "anchor.pem"
+    if body is not None:
+        path.write_bytes(body)
+    failed, result = run_module(attestation_verify.main, dict(evidence, trust_anchors=[str(path)]))
+    assert failed and result["failed_check"] == "read trust_anchors" and message in result["msg"]
+
+
+def test_corpus_report_verifies_with_no_options(tmp_path):
+    paths = {}
+    for name, rel in (("report", "virtee-sev/report_milan.bin"), ("vek", "virtee-sev/vcek_milan.der"),
+                      ("cert_chain", "virtee-sev/cert_chain_milan")):
+        path = tmp_path / name
+        path.write_bytes(read_corpus("binary/" + rel, "rb"))
+        paths[name] = str(path)
+    failed, result = run_module(attestation_verify.main, paths)
+    assert not failed, result["msg"]
+    assert result["anchor"]["source"] == "pinned AMD root"

@@ -93,9 +93,39 @@ def test_missing_grub_file_names_the_role_variable(run, milan):
     (milan / GRUB).unlink()
     before = _tree(milan)
     result = run({"root": str(milan)}, fails=True)
-    assert "%s does not exist" % (milan / GRUB) in result["msg"]
-    assert "sev_snp_host_grub_file" in result["msg"]
-    assert "nothing was changed" in result["msg"]
+    assert result["msg"].startswith("The boot configuration cannot be checked: %s does not exist. " % (milan / GRUB))
+    assert "Nothing was changed on this host. Set sev_snp_host_grub_file" in result["msg"]
+    # msr.conf (absent in _pending) is not created.
+    assert _tree(milan) == before
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its mode")
+def test_unreadable_grub_file_writes_nothing(run, milan):
+    _pending(milan)
+    (milan / GRUB).chmod(0)
+    before = _tree(milan)
+    result = run({"root": str(milan)}, fails=True)
+    assert result["msg"].startswith("The boot configuration cannot be checked: %s cannot be read (" % (milan / GRUB))
+    assert "Set sev_snp_host_grub_file" in result["msg"]
+    assert _tree(milan) == before
+
+
+def test_grub_file_that_cannot_be_opened_writes_nothing(run, milan, monkeypatch):
+    """The same refusal when stat works but open does not (root with a file on a failing mount)."""
+    _pending(milan)
+    before = _tree(milan)
+    real_open = open
+    grub = str(milan / GRUB)
+
+    def refusing_open(path, *args, **kwargs):
+        if str(path) == grub:
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *args, **kwargs)
+    # Only host_config's own open() refuses.
+    monkeypatch.setattr(host_config, "open", refusing_open, raising=False)
+    result = run({"root": str(milan)}, fails=True)
+    assert result["msg"].startswith(
+        "The boot configuration cannot be checked: %s cannot be read (Permission denied). " % grub), result["msg"]
     assert _tree(milan) == before
 
 
@@ -103,7 +133,8 @@ def test_grub_file_that_is_a_directory(run, milan):
     (milan / GRUB).unlink()
     (milan / GRUB).mkdir()
     result = run({"root": str(milan)}, fails=True)
-    assert "is not a regular file" in result["msg"] and "grub_file" in result["msg"]
+    assert "%s is not a regular file. Nothing was changed" % (milan / GRUB) in result["msg"]
+    assert "grub_file" in result["msg"]
 
 
 def test_unparsable_grub_file_writes_nothing(run, milan):
@@ -131,9 +162,10 @@ def test_bad_options_write_nothing(run, milan, field, options, says):
     assert _tree(milan) == before
 
 
-def test_root_that_is_not_a_directory(run, tmp_path):
-    result = run({"root": str(tmp_path / "absent")}, fails=True)
-    assert "is not a directory" in result["msg"]
+@pytest.mark.parametrize("option", ["root", "facts_root"])
+def test_root_that_is_not_a_directory(run, tmp_path, option):
+    result = run({option: str(tmp_path / "absent")}, fails=True)
+    assert result["msg"].startswith("%s=%s is not a directory" % (option, tmp_path / "absent"))
 
 
 def test_msr_conf_masked_by_a_symlink_to_dev_null_is_refused(run, milan):
@@ -250,6 +282,26 @@ def test_check_mode_writes_nothing_and_reports_what_a_real_run_would(run, milan,
     assert grub_diff["after"] == (milan / GRUB).read_text()
     assert checked["ansible_facts"] == real["ansible_facts"]
     assert checked["grub_file"]["variables"] == real["grub_file"]["variables"]
+
+
+def test_facts_root_is_read_and_the_files_below_root_are_edited(run, milan, tmp_path):
+    """The role's test-only sev_snp_host_facts_root: the host's state comes from a labelled copy,
+    the edits go to the real files, and the facts show the edited files in the copy's place."""
+    real = tmp_path / "real"
+    (real / "etc/default").mkdir(parents=True)
+    (real / GRUB).write_text('GRUB_TIMEOUT=8\nGRUB_CMDLINE_LINUX_DEFAULT="splash=silent iommu=pt quiet"\n')
+    # The copy says iommu=pt in its GRUB file and has no msr.conf; the real files decide.
+    _pending(milan)
+    (milan / "proc/cmdline").write_text((milan / "proc/cmdline").read_text().replace("iommu=pt", "iommu=nopt"))
+    copy_before = _tree(milan)
+    result = run({"root": str(real), "facts_root": str(milan)})
+    assert _tree(milan) == copy_before
+    assert (real / GRUB).read_text() == 'GRUB_TIMEOUT=8\nGRUB_CMDLINE_LINUX_DEFAULT="splash=silent iommu=nopt quiet"\n'
+    assert (real / MSR).read_text() == "msr\n"
+    facts = result["ansible_facts"]["sev_snp"]
+    assert facts["cmdline"]["configured"] == ["splash=silent", "iommu=nopt", "quiet"]
+    assert facts["msr"]["persistent"] is True
+    assert facts["ready"] is True and facts["cmdline"]["reboot_required"] is False
 
 
 def test_passthrough_leaves_grub_cmdline_linux_too(run, milan):
