@@ -38,6 +38,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_check_host import (  # noqa: E402 (after the path above)
     CHECK_PLAYBOOK,
     ROOT,
+    TRANSPORTS,
     Containers,
     _interrupt,
     floor_playbook,
@@ -72,7 +73,7 @@ def _extra(pairs):
 def prepare(inventory, forks, env, work):
     """Untimed: stock GRUB file, bootloader stand-in, no msr.conf."""
     run_playbook("prepare", PREPARE_PLAYBOOK, inventory, forks, env, work,
-                 _extra(["sev_snp_test_bootloader_command=" + BOOTLOADER]))
+                 _extra(["molecule_bootloader_command=" + BOOTLOADER]))
     reset = os.path.join(work, "reset.yml")
     remove = {"path": "/etc/modules-load.d/msr.conf", "state": "absent"}
     write_playbook(reset, [{"name": "No msr.conf", "hosts": "all", "gather_facts": False,
@@ -85,6 +86,9 @@ def main(argv=None):
     parser.add_argument("--hosts", type=int, default=20, help="number of containers (default 20)")
     parser.add_argument("--forks", type=int, default=10, help="ansible forks (default 10)")
     parser.add_argument("--image", default=os.environ.get("SEV_SNP_TEST_IMAGE", "localhost/sev-snp-test:bookworm"))
+    parser.add_argument("--transport", choices=TRANSPORTS, default="podman",
+                        help="podman exec, or ssh to sshd in each container on a loopback port, with "
+                             "ControlPersist and pipelining (default podman)")
     args = parser.parse_args(argv)
     if args.hosts < 1 or args.forks < 1:
         parser.error("--hosts and --forks must be at least 1")
@@ -110,8 +114,8 @@ def main(argv=None):
         write_playbook(floor, floor_playbook())
         report = ["-e", "sev_snp_report_dir=" + os.path.join(work, "report")]
         print("starting %d containers from %s ..." % (args.hosts, args.image), flush=True)
-        with Containers(args.image, args.hosts) as containers:
-            write_inventory(inventory, containers.names)
+        with Containers(args.image, args.hosts, args.transport) as containers:
+            write_inventory(inventory, containers)
             run_playbook("warmup", floor, inventory, args.forks, env, work)
             prepare(inventory, args.forks, env, work)
             results["floor"] = run_playbook("floor", floor, inventory, args.forks, env, work)
@@ -135,7 +139,7 @@ def main(argv=None):
 
     floor_wall = results["floor"][0]
     print()
-    print("%d hosts, forks %d, connection containers.podman.podman" % (args.hosts, args.forks))
+    print("%d hosts, forks %d, transport %s" % (args.hosts, args.forks, args.transport))
     print("%-16s %8s %11s %8s" % ("playbook", "wall s", "tasks/host", "ratio"))
     for label in ("floor", "check_host", "enable first", "enable re-run", "literal first", "literal re-run"):
         wall, per_host = results[label]
