@@ -315,3 +315,30 @@ def test_not_checked_hosts_are_named_with_their_error(tmp_path):
     assert "ansible_become_password" in result["not_checked"]["op1"]
     assert result["by_problem_lines"][0] == "become_failed (error) on 1 host: op1"
     assert "fix: Give the become password with -K" in result["by_problem_lines"][2]
+
+
+def test_a_rerun_with_the_hosts_in_another_order_writes_nothing(tmp_path, fleet_vars):
+    """Forks finish in any order and inventories get reordered: the same fleet is no change."""
+    dest = str(tmp_path)
+    run({"hosts": ALL, "dest": dest}, fleet_vars)
+    before = snapshot(dest)
+    reordered = {"hostvars": dict(reversed(list(fleet_vars["hostvars"].items())))}
+    second = run({"hosts": list(reversed(ALL)), "dest": dest}, reordered)
+    assert second["changed"] is False and second["written"] is False and second["unchanged"] is True
+    assert snapshot(dest) == before
+
+
+def test_a_rerun_over_many_hosts_writes_nothing(tmp_path):
+    """The no-change path at the size of a fleet (a few hundred hosts, every status)."""
+    names = ["ready_genoa", "not_ready_milan", "unreachable", "module_crash"]
+    hosts = ["epyc-%03d" % index for index in range(400)]
+    task_vars = {"hostvars": dict(
+        (host, {"inventory_hostname": host, "sev_snp_host_facts_result": fixture(names[index % len(names)])})
+        for index, host in enumerate(hosts))}
+    dest = str(tmp_path)
+    first = run({"hosts": hosts, "dest": dest}, task_vars)
+    assert first["written"] is True and first["summary"]["total"] == 400
+    before = snapshot(dest)
+    second = run({"hosts": hosts, "dest": dest}, task_vars)
+    assert second["changed"] is False and second["written"] is False
+    assert snapshot(dest) == before

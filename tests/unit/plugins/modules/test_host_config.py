@@ -1,0 +1,362 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, coco.sev_snp maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""host_config run in-process against copies of a labelled Milan host root.
+
+The facts must be those host_facts gives for the host as the edits leave it; every refusal
+must leave every file as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.coco.sev_snp.plugins.module_utils.atomic_file import AtomicWriteError
+from ansible_collections.coco.sev_snp.plugins.modules import host_config, host_facts
+from module_exits import ExitJson, FailJson, patch_module_exits
+
+ROOTS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "host", "roots")
+GRUB = "etc/default/grub"
+MSR = "etc/modules-load.d/msr.conf"
+# The fixture's GRUB_CMDLINE_LINUX_DEFAULT with passthrough instead of iommu=nopt.
+PT_DEFAULT = 'GRUB_CMDLINE_LINUX_DEFAULT="splash=silent iommu=pt mitigations=auto quiet"'
+NOPT_DEFAULT = 'GRUB_CMDLINE_LINUX_DEFAULT="splash=silent iommu=nopt mitigations=auto quiet"'
+
+pytestmark = pytest.mark.usefixtures("no_hang")
+
+
+def _run_module(module, args, fails=False, check_mode=False, diff=False):
+    if check_mode:
+        args = dict(args, _ansible_check_mode=True)
+    if diff:
+        args = dict(args, _ansible_diff=True)
+    with patch_module_args(args):
+        with pytest.raises(FailJson if fails else ExitJson) as raised:
+            module.main()
+    return raised.value.args[0]
+
+
+@pytest.fixture
+def run(monkeypatch):
+    patch_module_exits(monkeypatch)
+    # No live command is ever found: a fake root must not read this machine's log.
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: None)
+    return lambda args, **kw: _run_module(host_config, args, **kw)
+
+
+@pytest.fixture
+def facts_of(monkeypatch):
+    """host_facts' own facts for a root, the reference host_config must match."""
+    def _facts(root):
+        return _run_module(host_facts, {"root": str(root)})["ansible_facts"]["sev_snp"]
+    return _facts
+
+
+@pytest.fixture
+def milan(tmp_path):
+    root = tmp_path / "root"
+    shutil.copytree(os.path.join(ROOTS, "milan-ready"), str(root))
+    return root
+
+
+def _pending(root):
+    """The fixture as a stock SUSE host: iommu=pt configured and running, no msr.conf."""
+    grub = root / GRUB
+    grub.write_text(grub.read_text().replace(NOPT_DEFAULT, PT_DEFAULT))
+    cmdline = root / "proc/cmdline"
+    cmdline.write_text(cmdline.read_text().replace("iommu=nopt", "iommu=pt"))
+    (root / MSR).unlink()
+
+
+def _tree(root):
+    """{relative path: (bytes, mode)} of every file below root."""
+    found = {}
+    for directory, _dirs, files in os.walk(str(root)):
+        for name in files:
+            full = os.path.join(directory, name)
+            with open(full, "rb") as handle:
+                found[os.path.relpath(full, str(root))] = (handle.read(), stat.S_IMODE(os.stat(full).st_mode))
+    return found
+
+
+# Bad inputs first: each fails with a message that says what to fix, and changes nothing.
+
+def test_missing_grub_file_names_the_role_variable(run, milan):
+    _pending(milan)
+    (milan / GRUB).unlink()
+    before = _tree(milan)
+    result = run({"root": str(milan)}, fails=True)
+    assert result["msg"].startswith("The boot configuration cannot be checked: %s does not exist. " % (milan / GRUB))
+    assert "Nothing was changed on this host. Set sev_snp_host_grub_file" in result["msg"]
+    # msr.conf (absent in _pending) is not created.
+    assert _tree(milan) == before
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its mode")
+def test_unreadable_grub_file_writes_nothing(run, milan):
+    _pending(milan)
+    (milan / GRUB).chmod(0)
+    before = _tree(milan)
+    result = run({"root": str(milan)}, fails=True)
+    assert result["msg"].startswith("The boot configuration cannot be checked: %s cannot be read (" % (milan / GRUB))
+    assert "Set sev_snp_host_grub_file" in result["msg"]
+    assert _tree(milan) == before
+
+
+def test_grub_file_that_cannot_be_opened_writes_nothing(run, milan, monkeypatch):
+    """The same refusal when stat works but open does not (root with a file on a failing mount)."""
+    _pending(milan)
+    before = _tree(milan)
+    real_open = open
+    grub = str(milan / GRUB)
+
+    def refusing_open(path, *args, **kwargs):
+        if str(path) == grub:
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *args, **kwargs)
+    # Only host_config's own open() refuses.
+    monkeypatch.setattr(host_config, "open", refusing_open, raising=False)
+    result = run({"root": str(milan)}, fails=True)
+    assert result["msg"].startswith(
+        "The boot configuration cannot be checked: %s cannot be read (Permission denied). " % grub), result["msg"]
+    assert _tree(milan) == before
+
+
+def test_grub_file_that_is_a_directory(run, milan):
+    (milan / GRUB).unlink()
+    (milan / GRUB).mkdir()
+    result = run({"root": str(milan)}, fails=True)
+    assert "%s is not a regular file. Nothing was changed" % (milan / GRUB) in result["msg"]
+    assert "grub_file" in result["msg"]
+
+
+def test_unparsable_grub_file_writes_nothing(run, milan):
+    _pending(milan)
+    grub = milan / GRUB
+    grub.write_text(grub.read_text() + 'GRUB_CMDLINE_LINUX="$(cat /etc/extra)"\n')
+    before = _tree(milan)
+    result = run({"root": str(milan)}, fails=True)
+    assert result["msg"].startswith("%s line 8: " % grub)
+    assert result["lineno"] == 8
+    assert "nothing was changed" in result["msg"]
+    # msr.conf is not created either: every file is checked before the first is written.
+    assert _tree(milan) == before
+
+
+@pytest.mark.parametrize("field, options, says", [
+    ("cmdline_options", [{"name": "iommu", "value": "a b"}], "cmdline_options: "),
+    ("linux_options", [{"name": "quiet"}, {"name": "quiet", "value": "1"}], "linux_options: "),
+])
+def test_bad_options_write_nothing(run, milan, field, options, says):
+    _pending(milan)
+    before = _tree(milan)
+    result = run({"root": str(milan), field: options}, fails=True)
+    assert result["msg"].startswith(says) and result["msg"].endswith("nothing was changed")
+    assert _tree(milan) == before
+
+
+@pytest.mark.parametrize("option", ["root", "facts_root"])
+def test_root_that_is_not_a_directory(run, tmp_path, option):
+    result = run({option: str(tmp_path / "absent")}, fails=True)
+    assert result["msg"].startswith("%s=%s is not a directory" % (option, tmp_path / "absent"))
+
+
+def test_msr_conf_masked_by_a_symlink_to_dev_null_is_refused(run, milan):
+    (milan / MSR).unlink()
+    os.symlink("/dev/null", str(milan / MSR))
+    _grub = (milan / GRUB).read_text()
+    (milan / GRUB).write_text(_grub.replace(NOPT_DEFAULT, PT_DEFAULT))
+    result = run({"root": str(milan)}, fails=True)
+    assert "is not a regular file" in result["msg"] and "msr_file" in result["msg"]
+    assert os.readlink(str(milan / MSR)) == "/dev/null"
+    assert PT_DEFAULT in (milan / GRUB).read_text()
+
+
+def test_unsupported_os_family_writes_nothing(run, milan):
+    _pending(milan)
+    (milan / "etc/os-release").write_text('NAME="Arch Linux"\nID=arch\n')
+    before = _tree(milan)
+    result = run({"root": str(milan), "supported_os_families": ["Suse", "Debian", "RedHat"]}, fails=True)
+    assert result["msg"].startswith("Arch Linux (unknown family, from /etc/os-release) is not supported")
+    assert "Suse, Debian, RedHat" in result["msg"]
+    assert _tree(milan) == before
+
+
+def test_refused_problem_writes_nothing(run, milan):
+    _pending(milan)
+    (milan / "proc/cpuinfo").write_text(
+        "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 85\n"
+        "model name\t: Intel(R) Xeon(R)\nflags\t\t: fpu vmx\n")
+    before = _tree(milan)
+    result = run({"root": str(milan), "fail_on_problems": ["not_amd_epyc"]}, fails=True)
+    assert result["msg"].startswith("not_amd_epyc: ") and " Fix: " in result["msg"]
+    assert result["msg"].endswith("Nothing was changed.")
+    assert [p["id"] for p in result["problems"]] == ["not_amd_epyc"]
+    assert _tree(milan) == before
+    # Without the refusal the same host is configured (warn mode in the role).
+    assert run({"root": str(milan)})["changed"] is True
+
+
+def test_failed_grub_write_keeps_the_file_and_drops_the_backup(run, milan, monkeypatch):
+    _pending(milan)
+    real = host_config.atomic_write
+
+    def refuse_grub(path, data, **kwargs):
+        if path.endswith("grub"):
+            raise AtomicWriteError("cannot replace %s: No space left on device; free some space" % path, path)
+        return real(path, data, **kwargs)
+    monkeypatch.setattr(host_config, "atomic_write", refuse_grub)
+    grub_before = (milan / GRUB).read_bytes()
+    result = run({"root": str(milan), "backup": True}, fails=True)
+    assert "No space left on device" in result["msg"] and "the file was not changed" in result["msg"]
+    assert (milan / GRUB).read_bytes() == grub_before
+    assert sorted(os.listdir(str(milan / "etc/default"))) == ["grub"]
+    # msr.conf was written first and the result says so.
+    assert result["changed"] is True and result["msr_file"]["changed"] is True
+    assert (milan / MSR).read_text() == "msr\n"
+
+
+# What it does on good input.
+
+def test_configured_host_changes_nothing_and_reports_host_facts(run, milan, facts_of):
+    before = _tree(milan)
+    result = run({"root": str(milan), "backup": True}, diff=True)
+    assert result["changed"] is False
+    assert result["grub_file"] == {
+        "path": "/etc/default/grub", "changed": False,
+        "variables": [
+            {"variable": "GRUB_CMDLINE_LINUX_DEFAULT", "lineno": 5,
+             "before": ["splash=silent", "iommu=nopt", "mitigations=auto", "quiet"],
+             "after": ["splash=silent", "iommu=nopt", "mitigations=auto", "quiet"]},
+            {"variable": "GRUB_CMDLINE_LINUX", "lineno": 6, "before": [], "after": []}]}
+    assert result["msr_file"] == {"path": "/etc/modules-load.d/msr.conf", "changed": False, "created": False}
+    assert result["diff"] == []
+    assert result["ansible_facts"]["sev_snp"] == facts_of(milan)
+    assert result["ansible_facts"]["sev_snp"]["ready"] is True
+    assert _tree(milan) == before
+
+
+def test_stock_host_is_configured_and_the_facts_describe_the_result(run, milan, facts_of):
+    _pending(milan)
+    grub_before = (milan / GRUB).read_text()
+    result = run({"root": str(milan), "backup": True})
+    assert result["changed"] is True
+    assert result["msr_file"] == {"path": "/etc/modules-load.d/msr.conf", "changed": True, "created": True}
+    assert (milan / MSR).read_text() == "msr\n"
+    assert stat.S_IMODE(os.stat(str(milan / MSR)).st_mode) == 0o644
+    assert NOPT_DEFAULT in (milan / GRUB).read_text()
+    assert (milan / GRUB).read_text() == grub_before.replace(PT_DEFAULT, NOPT_DEFAULT)
+    backup = result["grub_file"]["backup_file"]
+    assert os.path.dirname(backup) == str(milan / "etc/default")
+    assert open(backup).read() == grub_before
+    facts = result["ansible_facts"]["sev_snp"]
+    # The facts are those of the host after the edits: the configuration now has iommu=nopt,
+    # the running kernel still has iommu=pt, so a reboot is pending.
+    assert facts == facts_of(milan)
+    assert facts["cmdline"]["reboot_required"] is True
+    assert "reboot_pending" in [p["id"] for p in facts["problems"]]
+    assert facts["msr"]["persistent"] is True
+    # A second run is a no-op.
+    again = run({"root": str(milan), "backup": True})
+    assert again["changed"] is False and "backup_file" not in again["grub_file"]
+
+
+def test_check_mode_writes_nothing_and_reports_what_a_real_run_would(run, milan, tmp_path, facts_of):
+    _pending(milan)
+    before = _tree(milan)
+    checked = run({"root": str(milan), "backup": True}, check_mode=True, diff=True)
+    assert _tree(milan) == before
+    assert checked["changed"] is True and "backup_file" not in checked["grub_file"]
+    msr_diff, grub_diff = checked["diff"]
+    assert msr_diff == {"before": "", "after": "msr\n", "before_header": str(milan / MSR),
+                        "after_header": str(milan / MSR)}
+    assert PT_DEFAULT in grub_diff["before"] and NOPT_DEFAULT in grub_diff["after"]
+    real = run({"root": str(milan), "backup": True})
+    assert grub_diff["after"] == (milan / GRUB).read_text()
+    assert checked["ansible_facts"] == real["ansible_facts"]
+    assert checked["grub_file"]["variables"] == real["grub_file"]["variables"]
+
+
+def test_facts_root_is_read_and_the_files_below_root_are_edited(run, milan, tmp_path):
+    """The role's test-only sev_snp_host_facts_root: the host's state comes from a labelled copy,
+    the edits go to the real files, and the facts show the edited files in the copy's place."""
+    real = tmp_path / "real"
+    (real / "etc/default").mkdir(parents=True)
+    (real / GRUB).write_text('GRUB_TIMEOUT=8\nGRUB_CMDLINE_LINUX_DEFAULT="splash=silent iommu=pt quiet"\n')
+    # The copy says iommu=pt in its GRUB file and has no msr.conf; the real files decide.
+    _pending(milan)
+    (milan / "proc/cmdline").write_text((milan / "proc/cmdline").read_text().replace("iommu=pt", "iommu=nopt"))
+    copy_before = _tree(milan)
+    result = run({"root": str(real), "facts_root": str(milan)})
+    assert _tree(milan) == copy_before
+    assert (real / GRUB).read_text() == 'GRUB_TIMEOUT=8\nGRUB_CMDLINE_LINUX_DEFAULT="splash=silent iommu=nopt quiet"\n'
+    assert (real / MSR).read_text() == "msr\n"
+    facts = result["ansible_facts"]["sev_snp"]
+    assert facts["cmdline"]["configured"] == ["splash=silent", "iommu=nopt", "quiet"]
+    assert facts["msr"]["persistent"] is True
+    assert facts["ready"] is True and facts["cmdline"]["reboot_required"] is False
+
+
+def test_passthrough_leaves_grub_cmdline_linux_too(run, milan):
+    grub = milan / GRUB
+    grub.write_text(grub.read_text().replace('GRUB_CMDLINE_LINUX=""', 'GRUB_CMDLINE_LINUX="console=ttyS0 iommu=pt"'))
+    result = run({"root": str(milan)})
+    assert result["changed"] is True and result["msr_file"]["changed"] is False
+    assert 'GRUB_CMDLINE_LINUX="console=ttyS0"' in grub.read_text()
+    assert result["grub_file"]["variables"][1]["before"] == ["console=ttyS0", "iommu=pt"]
+    assert result["ansible_facts"]["sev_snp"]["cmdline"]["configured"][0] == "console=ttyS0"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("# loaded for snphost (bsc#1237858)\n", "# loaded for snphost (bsc#1237858)\nmsr\n"),
+    ("kvm_amd", "kvm_amd\nmsr\n"),
+    ("", "msr\n"),
+])
+def test_msr_conf_keeps_the_operators_lines(run, milan, text, expected):
+    (milan / MSR).write_text(text)
+    result = run({"root": str(milan)}, diff=True)
+    assert result["changed"] is True and result["msr_file"]["created"] is False
+    assert (milan / MSR).read_text() == expected
+    assert result["diff"][0]["before"] == text and result["diff"][0]["after"] == expected
+
+
+def test_msr_conf_that_lists_msr_among_comments_is_left_alone(run, milan):
+    (milan / MSR).write_text("# operator note\n msr \n; old\n")
+    result = run({"root": str(milan)})
+    assert result["changed"] is False
+    assert (milan / MSR).read_text() == "# operator note\n msr \n; old\n"
+
+
+def test_msr_conf_mode_is_corrected_and_shown(run, milan):
+    os.chmod(str(milan / MSR), 0o600)
+    checked = run({"root": str(milan)}, check_mode=True, diff=True)
+    assert checked["changed"] is True
+    assert checked["diff"] == [{"before": {"mode": "0600"}, "after": {"mode": "0644"},
+                                "before_header": str(milan / MSR), "after_header": str(milan / MSR)}]
+    assert stat.S_IMODE(os.stat(str(milan / MSR)).st_mode) == 0o600
+    result = run({"root": str(milan)})
+    assert result["changed"] is True and result["msr_file"]["changed"] is True
+    assert stat.S_IMODE(os.stat(str(milan / MSR)).st_mode) == 0o644
+    assert (milan / MSR).read_text() == "msr\n"
+
+
+def test_missing_modules_load_directory_is_created(run, milan):
+    shutil.rmtree(str(milan / "etc/modules-load.d"))
+    result = run({"root": str(milan)})
+    assert result["msr_file"]["created"] is True
+    assert (milan / MSR).read_text() == "msr\n"
+    assert result["ansible_facts"]["sev_snp"]["msr"]["persistent"] is True
+
+
+def test_check_mode_counts_a_new_msr_conf_in_the_facts(run, milan):
+    shutil.rmtree(str(milan / "etc/modules-load.d"))
+    facts = run({"root": str(milan)}, check_mode=True)["ansible_facts"]["sev_snp"]
+    assert facts["msr"]["persistent"] is True
+    assert not (milan / "etc/modules-load.d").exists()
