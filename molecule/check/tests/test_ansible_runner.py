@@ -37,8 +37,10 @@ sev_snp_hosts:
     ansible_connection: containers.podman.podman
     ansible_remote_tmp: /root/.ansible/tmp
     sev_snp_host_grub_file: {grub}
-    # The containers run on whatever CPU this machine has.
+    # The containers run on whatever CPU this machine has and are no SEV-SNP hosts: the CPU
+    # check warns and the readiness gate is off (scenario default covers both).
     sev_snp_host_cpu_check: warn
+    sev_snp_host_gate: false
 unreachable:
   hosts:
     {offline}:
