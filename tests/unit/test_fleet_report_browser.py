@@ -129,6 +129,14 @@ def hostile_hosts():
 
 # ----------------------------------------------------------------------------- the browser
 
+def _read(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return ""
+
+
 class Browser:
     """Headless Chromium and one page, over the DevTools protocol (a websocket of JSON messages)."""
 
@@ -141,12 +149,12 @@ class Browser:
         ], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         port_file = os.path.join(str(profile), "DevToolsActivePort")
         deadline = time.time() + 60
-        while not (os.path.exists(port_file) and open(port_file).read().strip()):
+        while not _read(port_file).strip():
             if self.proc.poll() is not None or time.time() > deadline:
                 self.close()
                 pytest.fail("chromium did not start its DevTools endpoint (exit code %s)" % self.proc.returncode)
             time.sleep(0.1)
-        port = open(port_file).read().split()[0]
+        port = _read(port_file).split()[0]
         with urllib.request.urlopen("http://127.0.0.1:%s/json/list" % port, timeout=30) as response:
             (page,) = [target for target in json.load(response) if target["type"] == "page"]
         self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=60, suppress_origin=True)
