@@ -29,7 +29,7 @@ def fleet_report(spec):
     """spec: list of (count, result); host names numbered in order."""
     hosts, results = [], {}
     for count, result in spec:
-        for _ in range(count):
+        for _host_index in range(count):
             name = "host-%04d" % len(hosts)
             hosts.append(name)
             results[name] = result
