@@ -70,8 +70,16 @@ def _tool(name):
     return shutil.which(name) or os.path.join(os.path.dirname(sys.executable), name)
 
 
+def _clean_env():
+    env = dict(os.environ)
+    for name in LEAKING:
+        env.pop(name, None)
+    return env
+
+
 def _run(*command):
-    run = subprocess.run(list(command), capture_output=True, text=True, timeout=600, check=False)
+    # Without the checkout's collections path: ansible-galaxy would find coco.sev_snp installed there.
+    run = subprocess.run(list(command), capture_output=True, text=True, timeout=600, check=False, env=_clean_env())
     assert run.returncode == 0, "%s failed:\n%s\n%s" % (" ".join(command), run.stdout, run.stderr)
     return run.stdout
 
@@ -91,7 +99,7 @@ def data_dir(tmp_path_factory):
     pdd = base / "private"
     collections = pdd / "collections"
     # The dependencies come from the `ansible` package on sys.path, as in an execution environment.
-    _run(_tool("ansible-galaxy"), "collection", "install", "--offline", "-p", str(collections), str(tarball))
+    _run(_tool("ansible-galaxy"), "collection", "install", "--offline", "--force", "-p", str(collections), str(tarball))
     assert (collections / "ansible_collections" / "coco" / "sev_snp" / "MANIFEST.json").is_file()
 
     (pdd / "project").mkdir()
