@@ -804,6 +804,100 @@ def _html_unchecked(report):
     return "<h2>Not checked</h2>\n<ul>\n%s\n</ul>" % items
 
 
+# The chart: inline SVG (no script, nothing fetched), drawn from the summary and by_problem.
+CHART_TOP_PROBLEMS = 8
+_CHART_WIDTH = 760
+_CHART_LABEL_X = 250          # labels end here; bars start here
+_CHART_BAR_MAX = 400          # a bar as long as the whole fleet
+_CHART_ROW = 22
+_CHART_LABEL_CHARS = 34
+
+_CHART_CSS = """
+.chart { display: block; max-width: 100%; height: auto; margin: 0 0 24px; }
+.chart text { font: 12px system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; fill: #101828; }
+.chart text.head { font-weight: 700; font-size: 13px; }
+.chart text.num { fill: #475467; }
+.chart rect.track { fill: var(--soft); }
+.chart rect.bar { fill: var(--off); }
+.chart .ready rect.bar { fill: var(--ok); } .chart .not_ready rect.bar { fill: var(--warn); }
+.chart .failed rect.bar, .chart .error rect.bar { fill: var(--bad); }
+.chart .warning rect.bar { fill: var(--warn); }
+"""
+
+
+def top_problems(report, limit=CHART_TOP_PROBLEMS):
+    """The problems that stop the most hosts first: count, then errors before warnings, then id."""
+    groups = sorted(report.get("by_problem") or [],
+                    key=lambda group: (-group["count"], SEVERITIES.index(group["severity"]), group["id"]))
+    return groups[:limit]
+
+
+def _chart_label(value):
+    text = _text(value)
+    return text if len(text) <= _CHART_LABEL_CHARS else text[:_CHART_LABEL_CHARS - 1] + "\u2026"
+
+
+def _chart_bar(y, kind, key, value, label, count, total, tooltip):
+    """One row: label, a track the length of the fleet, the bar, and "count (share %)"."""
+    width = _CHART_BAR_MAX * count / total if total else 0
+    if count and width < 2:
+        width = 2  # a host or two in a big fleet stays visible
+    share = int(round(100.0 * count / total)) if total else 0
+    return (
+        '<g class="%s" data-%s="%s" data-count="%d"><title>%s</title>'
+        '<text x="%d" y="%d" text-anchor="end">%s</text>'
+        '<rect class="track" x="%d" y="%d" width="%d" height="14" rx="3"/>'
+        '<rect class="bar" x="%d" y="%d" width="%.1f" height="14" rx="3"/>'
+        '<text class="num" x="%.1f" y="%d">%d (%d%%)</text></g>' % (
+            h(kind), key, h(value), count, h(tooltip),
+            _CHART_LABEL_X - 8, y + 12, h(_chart_label(label)),
+            _CHART_LABEL_X, y + 1, _CHART_BAR_MAX,
+            _CHART_LABEL_X, y + 1, width,
+            _CHART_LABEL_X + width + 6, y + 12, count, share))
+
+
+def html_chart(report, limit=CHART_TOP_PROBLEMS):
+    """Inline SVG: hosts per status, then the problems that stop the most hosts, bars to scale.
+
+    Every bar is drawn against the whole fleet, so a problem's bar says at a glance how much
+    of the fleet its fix concerns. Empty for a report without hosts.
+    """
+    summary = report["summary"]
+    total = summary.get("total", 0)
+    if not total:
+        return ""
+    out = []
+    y = 0
+    out.append('<text class="head" x="0" y="%d">Hosts by status (%s)</text>' % (y + 14, h(_hosts_count(total))))
+    y += _CHART_ROW + 4
+    for status in (STATUS_READY, STATUS_NOT_READY, STATUS_UNREACHABLE, STATUS_FAILED):
+        count = summary.get(status, 0)
+        out.append(_chart_bar(y, status, "status", status, STATUS_LABELS[status], count, total,
+                              "%s: %s" % (STATUS_LABELS[status], _hosts_count(count))))
+        y += _CHART_ROW
+    groups = report.get("by_problem") or []
+    shown = top_problems(report, limit)
+    if shown:
+        y += 12
+        out.append('<text class="head" x="0" y="%d">Top problems, by hosts affected</text>' % (y + 14))
+        y += _CHART_ROW + 4
+        for group in shown:
+            out.append(_chart_bar(y, group["severity"], "problem", group["id"], group["id"], group["count"], total,
+                                  "%s (%s): %s; fix: %s" % (group["id"], group["severity"],
+                                                            _hosts_count(group["count"]), group["fix"] or "none given")))
+            y += _CHART_ROW
+        if len(groups) > len(shown):
+            more = len(groups) - len(shown)
+            out.append('<text class="num" x="%d" y="%d">and %d more problem%s under By problem</text>' % (
+                _CHART_LABEL_X, y + 12, more, "" if more == 1 else "s"))
+            y += _CHART_ROW
+    height = y + 4
+    return ('<svg class="chart" xmlns="http://www.w3.org/2000/svg" role="img" width="%d" height="%d" '
+            'viewBox="0 0 %d %d" aria-label="%s"><title>%s</title>%s</svg>' % (
+                _CHART_WIDTH, height, _CHART_WIDTH, height, h(summary_line(summary)),
+                h(summary_line(summary)), "".join(out)))
+
+
 def render_html(report):
     summary = report["summary"]
     anchors = _anchors(report)
@@ -821,11 +915,12 @@ def render_html(report):
         '<meta http-equiv="Content-Security-Policy" content="%s">' % h(_CSP),
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         "<title>SEV-SNP fleet readiness: %s</title>" % h(summary_line(summary)),
-        "<style>%s</style></head><body><main>" % _CSS,
+        "<style>%s%s</style></head><body><main>" % (_CSS, _CHART_CSS),
         "<h1>SEV-SNP fleet readiness</h1>",
         '<p class="meta">%s &middot; generated %s</p>' % (h(summary_line(summary)), h(report.get("generated_at"))),
         '<p class="partial">%s</p>' % h(scope) if scope else "",
         '<div class="cards">%s</div>' % cards,
+        html_chart(report),
     ]
     if by_problem:
         parts += ["<h2>By problem</h2>", by_problem]

@@ -124,6 +124,17 @@ options:
         C(Debian), C(RedHat), from C(/etc/os-release)) is one of these.
     type: list
     elements: str
+  bootloader_commands:
+    description:
+      - The command that regenerates the boot configuration, per OS family (C(Suse), C(Debian),
+        C(RedHat)), as the caller will run it after a change to O(grub_file).
+      - When O(grub_file) is to change and the host family's command passes long options (for
+        example C(grub2-mkconfig ... --update-bls-cmdline)), the module fails without writing
+        anything if the command's program is not installed (looked up on the module's C(PATH),
+        below O(root)) or is a script that has no such option. So an older C(grub2-mkconfig)
+        (RHEL 9.2 and older) is refused before the edit it could not apply.
+      - A compiled program's options cannot be looked up and are trusted.
+    type: dict
   fail_on_problems:
     description:
       - Problem ids (see M(coco.sev_snp.host_facts)) that make the module fail without writing
@@ -175,6 +186,10 @@ EXAMPLES = r"""
   coco.sev_snp.host_config:
     backup: true
     supported_os_families: [Suse, Debian, RedHat]
+    bootloader_commands:
+      Suse: update-bootloader
+      Debian: update-grub
+      RedHat: grub2-mkconfig -o /boot/grub2/grub.cfg --update-bls-cmdline
     fail_on_problems: [not_amd_epyc]
   become: true
   register: sev_snp_config
@@ -191,6 +206,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+bootloader_command:
+  description: The command of O(bootloader_commands) for the host's OS family; null when none is given.
+  returned: always
+  type: str
+  sample: update-bootloader
 ansible_facts:
   description: C(sev_snp), as M(coco.sev_snp.host_facts) returns it, for the host after the edits.
   returned: always
@@ -256,6 +276,7 @@ import errno
 import os
 import pwd
 import grp
+import shlex
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
@@ -341,6 +362,65 @@ def _check_preconditions(module, facts):
             "%s: %s Fix: %s" % (p["id"], p["message"], p["fix"]) for p in refused), problems=refused)
 
 
+# What to do about a long option that older releases of a bootloader program lack.
+_OPTION_FIXES = {
+    "--update-bls-cmdline": ("RHEL-family grub2 has it from RHEL 9.3 on",
+                             "Update grub2-tools to RHEL 9.3's or newer, or set"),
+}
+_SCRIPT_LIMIT = 4 << 20
+
+
+def _find_program(root, name):
+    """The executable regular file below root that the shell would run for name, or None."""
+    if "/" in name:
+        candidates = [name]
+    else:
+        path = os.environ.get("PATH") or "/usr/sbin:/usr/bin:/sbin:/bin"
+        candidates = [os.path.join(directory, name) for directory in path.split(os.pathsep) if directory]
+    for candidate in candidates:
+        full = _below(root, candidate)
+        if os.path.isfile(full) and os.access(full, os.X_OK):
+            return full
+    return None
+
+
+def _check_bootloader_command(module, root, family, grub_full):
+    """The family's bootloader command; fails the module when it could not apply the edit."""
+    command = (module.params["bootloader_commands"] or {}).get(family)
+    if not command:
+        return None
+    command = to_native(command)
+    try:
+        words = shlex.split(command)
+    except ValueError as error:
+        module.fail_json(msg="bootloader_commands[%s]: %r cannot be split into words (%s)%s"
+                             % (family, command, error, _NOTHING))
+    options = sorted(set(word.split("=", 1)[0] for word in words[1:] if word.startswith("--") and len(word) > 2))
+    if not words or not options:
+        return command
+    after = ("so the bootloader step '%s' would fail after %s was edited. Nothing was changed on this host."
+             % (command, grub_full))
+    program = _find_program(root, words[0])
+    if program is None:
+        module.fail_json(msg="the bootloader command %s is not installed, %s Install it, or set "
+                             "sev_snp_host_bootloader_command to the command that writes the kernel command line "
+                             "into this host's boot entries." % (words[0], after))
+    try:
+        with open(program, "rb") as handle:
+            script = handle.read(_SCRIPT_LIMIT)
+    except (IOError, OSError) as error:
+        module.fail_json(msg="the bootloader command %s cannot be read (%s), %s" % (program, to_native(error), after))
+    if not script.startswith(b"#!"):
+        return command
+    for option in options:
+        if option.encode("utf-8", "surrogateescape") not in script:
+            why, fix = _OPTION_FIXES.get(option, ("", "Update it, or set"))
+            module.fail_json(msg="%s has no %s option%s, %s %s sev_snp_host_bootloader_command to the command "
+                                 "that writes the kernel command line into this host's boot entries."
+                                 % (program, option, " (%s)" % why if why else "", after, fix))
+    return command
+
+
 def _attribute_changes(full):
     """{attribute: (before, after)} for the mode, owner and group msr.conf must have."""
     info = os.stat(full)
@@ -405,6 +485,7 @@ def main():
             backup=dict(type="bool", default=False),
             supported_os_families=dict(type="list", elements="str"),
             fail_on_problems=dict(type="list", elements="str", default=[]),
+            bootloader_commands=dict(type="dict"),
             kernel_log=dict(type="path"),
             kernel_log_sources=dict(type="list", elements="str", choices=["dmesg", "journal", "boot.msg"],
                                     default=["dmesg", "journal", "boot.msg"]),
@@ -444,9 +525,16 @@ def main():
         for warning in edit.warnings:
             module.warn("%s: %s" % (grub_full, warning))
     grub_changed = grub_after != grub_before
+    family = (facts.get("os") or {}).get("family")
+    if grub_changed:
+        bootloader_command = _check_bootloader_command(module, root, family, grub_full)
+    else:
+        bootloader_command = (params["bootloader_commands"] or {}).get(family)
+        bootloader_command = None if bootloader_command is None else to_native(bootloader_command)
     msr_changed = msr_after != msr_before or bool(msr_attributes)
     result = dict(
         changed=grub_changed or msr_changed,
+        bootloader_command=bootloader_command,
         grub_file=dict(path=params["grub_file"], changed=grub_changed,
                        variables=[dict(variable=variable, before=edit.before, after=edit.after, lineno=edit.lineno)
                                   for variable, edit in edits]),

@@ -81,8 +81,12 @@ def _tree(root):
     for directory, _dirs, files in os.walk(str(root)):
         for name in files:
             full = os.path.join(directory, name)
+            info = os.lstat(full)
+            if not stat.S_ISREG(info.st_mode):  # a FIFO is not opened
+                found[os.path.relpath(full, str(root))] = (None, info.st_mode)
+                continue
             with open(full, "rb") as handle:
-                found[os.path.relpath(full, str(root))] = (handle.read(), stat.S_IMODE(os.stat(full).st_mode))
+                found[os.path.relpath(full, str(root))] = (handle.read(), stat.S_IMODE(info.st_mode))
     return found
 
 
@@ -360,3 +364,122 @@ def test_check_mode_counts_a_new_msr_conf_in_the_facts(run, milan):
     facts = run({"root": str(milan)}, check_mode=True)["ansible_facts"]["sev_snp"]
     assert facts["msr"]["persistent"] is True
     assert not (milan / "etc/modules-load.d").exists()
+
+
+# The bootloader command, checked before the GRUB edit it would have to apply. No RHEL host
+# here: stand-in grub2-mkconfig scripts below the fake root (the real one is a shell script),
+# one with the --update-bls-cmdline option RHEL 9.3's grub2 has and one without (9.2 and older).
+RHEL_COMMAND = "grub2-mkconfig -o /boot/grub2/grub.cfg --update-bls-cmdline"
+COMMANDS = {"Suse": "update-bootloader", "Debian": "update-grub", "RedHat": RHEL_COMMAND}
+NEW_MKCONFIG = "#!/bin/sh\n# stand-in for RHEL 9.3's grub2-mkconfig\ncase \"$1\" in --update-bls-cmdline) ;; esac\n"
+OLD_MKCONFIG = ("#!/bin/sh\n# stand-in for RHEL 9.2's grub2-mkconfig\n"
+                "case \"$1\" in --no-grubenv-update) ;; *) echo \"unrecognized option '$1'\" >&2; exit 1 ;; esac\n")
+
+
+@pytest.fixture
+def rhel(milan, monkeypatch):
+    """The Milan root as a RHEL 9 host whose GRUB file still needs the edit."""
+    _pending(milan)
+    (milan / "etc/os-release").write_text('NAME="Red Hat Enterprise Linux"\nID="rhel"\nID_LIKE="fedora"\n'
+                                          'VERSION_ID="9.2"\n')
+    (milan / "usr/sbin").mkdir(parents=True, exist_ok=True)
+    monkeypatch.setenv("PATH", "/usr/local/bin:/usr/sbin:/usr/bin")
+    return milan
+
+
+def _mkconfig(root, text, mode=0o755):
+    path = root / "usr/sbin/grub2-mkconfig"
+    path.write_text(text)
+    path.chmod(mode)
+    return path
+
+
+def test_grub2_mkconfig_with_the_option_is_accepted(run, rhel):
+    _mkconfig(rhel, NEW_MKCONFIG)
+    result = run({"root": str(rhel), "bootloader_commands": COMMANDS})
+    assert result["grub_file"]["changed"] is True
+    assert result["bootloader_command"] == RHEL_COMMAND
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_grub2_mkconfig_without_the_option_is_refused_before_the_edit(run, rhel, check_mode):
+    path = _mkconfig(rhel, OLD_MKCONFIG)
+    before = _tree(rhel)
+    result = run({"root": str(rhel), "bootloader_commands": COMMANDS}, fails=True, check_mode=check_mode)
+    assert result["msg"].startswith("%s has no --update-bls-cmdline option (RHEL-family grub2 has it from RHEL 9.3 "
+                                    "on), so the bootloader step '%s' would fail after " % (path, RHEL_COMMAND))
+    assert "Nothing was changed on this host. Update grub2-tools to RHEL 9.3's or newer, or set " \
+           "sev_snp_host_bootloader_command" in result["msg"]
+    assert _tree(rhel) == before
+
+
+@pytest.mark.parametrize("make", ["missing", "not executable", "fifo", "directory"])
+def test_missing_grub2_mkconfig_is_refused(run, rhel, make):
+    path = rhel / "usr/sbin/grub2-mkconfig"
+    if make == "not executable":
+        _mkconfig(rhel, NEW_MKCONFIG, mode=0o644)
+    elif make == "fifo":
+        os.mkfifo(str(path))
+    elif make == "directory":
+        path.mkdir()
+    before = _tree(rhel)
+    result = run({"root": str(rhel), "bootloader_commands": COMMANDS}, fails=True)
+    assert result["msg"].startswith("the bootloader command grub2-mkconfig is not installed, so the bootloader step")
+    assert "Install it, or set sev_snp_host_bootloader_command" in result["msg"]
+    assert _tree(rhel) == before
+
+
+def test_an_option_named_only_in_another_option_does_not_count(run, rhel):
+    # "--update-bls-cmdline-foo" in the script is not "--update-bls-cmdline=": the option's
+    # name is looked for as given, so a longer option that contains it would pass. Documented
+    # limit: the check reads the script's text, it does not run it.
+    _mkconfig(rhel, "#!/bin/sh\n# --update-bls-cmdline-foo\n")
+    assert run({"root": str(rhel), "bootloader_commands": COMMANDS})["changed"] is True
+
+
+def test_a_compiled_program_is_trusted(run, rhel):
+    _mkconfig(rhel, "\x7fELF not a script")
+    assert run({"root": str(rhel), "bootloader_commands": COMMANDS})["grub_file"]["changed"] is True
+
+
+def test_an_absolute_program_path_is_looked_up_below_root(run, rhel):
+    _mkconfig(rhel, OLD_MKCONFIG)
+    commands = dict(COMMANDS, RedHat="/usr/sbin/grub2-mkconfig --update-bls-cmdline")
+    assert "has no --update-bls-cmdline option" in run({"root": str(rhel), "bootloader_commands": commands},
+                                                       fails=True)["msg"]
+
+
+def test_a_command_without_long_options_is_not_probed(run, rhel):
+    # The operator's own command (sev_snp_host_bootloader_command) without the option: nothing
+    # to look for, and its program need not be on the module's PATH.
+    commands = dict(COMMANDS, RedHat="grub2-mkconfig -o /boot/grub2/grub.cfg")
+    result = run({"root": str(rhel), "bootloader_commands": commands})
+    assert result["changed"] is True
+    assert result["bootloader_command"] == "grub2-mkconfig -o /boot/grub2/grub.cfg"
+
+
+def test_a_configured_host_is_not_refused(run, rhel):
+    # Nothing to regenerate: an old grub2-mkconfig does not matter.
+    _mkconfig(rhel, OLD_MKCONFIG)
+    grub = rhel / GRUB
+    grub.write_text(grub.read_text().replace(PT_DEFAULT, NOPT_DEFAULT))
+    result = run({"root": str(rhel), "bootloader_commands": COMMANDS})
+    assert result["grub_file"]["changed"] is False
+    assert result["msr_file"]["changed"] is True
+    assert result["bootloader_command"] == RHEL_COMMAND
+
+
+def test_a_command_that_cannot_be_split_is_refused(run, rhel):
+    before = _tree(rhel)
+    result = run({"root": str(rhel), "bootloader_commands": dict(COMMANDS, RedHat="grub2-mkconfig 'unclosed --x")},
+                 fails=True)
+    assert result["msg"].startswith("bootloader_commands[RedHat]: ")
+    assert "cannot be split into words" in result["msg"]
+    assert _tree(rhel) == before
+
+
+def test_no_command_for_the_family_is_no_check(run, rhel):
+    _mkconfig(rhel, OLD_MKCONFIG)
+    result = run({"root": str(rhel), "bootloader_commands": {"Suse": "update-bootloader --force"}})
+    assert result["grub_file"]["changed"] is True
+    assert result["bootloader_command"] is None
