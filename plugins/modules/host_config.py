@@ -135,6 +135,13 @@ options:
         (RHEL 9.2 and older) is refused before the edit it could not apply.
       - A compiled program's options cannot be looked up and are trusted.
     type: dict
+  warn_on_problems:
+    description:
+      - Problem ids that the module reports as warnings (with their fix) and then carries on,
+        for example C(not_amd_epyc) on a test machine.
+    type: list
+    elements: str
+    default: []
   fail_on_problems:
     description:
       - Problem ids (see M(coco.sev_snp.host_facts)) that make the module fail without writing
@@ -485,6 +492,7 @@ def main():
             backup=dict(type="bool", default=False),
             supported_os_families=dict(type="list", elements="str"),
             fail_on_problems=dict(type="list", elements="str", default=[]),
+            warn_on_problems=dict(type="list", elements="str", default=[]),
             bootloader_commands=dict(type="dict"),
             kernel_log=dict(type="path"),
             kernel_log_sources=dict(type="list", elements="str", choices=["dmesg", "journal", "boot.msg"],
@@ -521,6 +529,9 @@ def main():
     facts = build_facts(snapshot, cmdline_options)
     _check_preconditions(module, facts)
 
+    for problem in facts["problems"]:
+        if problem["id"] in params["warn_on_problems"]:
+            module.warn("%s: %s Fix: %s" % (problem["id"], problem["message"], problem["fix"]))
     for variable, edit in edits:
         for warning in edit.warnings:
             module.warn("%s: %s" % (grub_full, warning))

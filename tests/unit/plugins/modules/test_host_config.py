@@ -483,3 +483,20 @@ def test_no_command_for_the_family_is_no_check(run, rhel):
     result = run({"root": str(rhel), "bootloader_commands": {"Suse": "update-bootloader --force"}})
     assert result["grub_file"]["changed"] is True
     assert result["bootloader_command"] is None
+
+
+def test_warned_problem_is_a_warning_with_its_fix_and_the_host_is_configured(run, milan, monkeypatch):
+    warnings = []
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, warning, **kw: warnings.append(warning))
+    _pending(milan)
+    (milan / "proc/cpuinfo").write_text(
+        "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 85\n"
+        "model name\t: Intel(R) Xeon(R)\nflags\t\t: fpu vmx\n")
+    result = run({"root": str(milan), "warn_on_problems": ["not_amd_epyc"]})
+    assert result["changed"] is True
+    warned = [w for w in warnings if w.startswith("not_amd_epyc: ")]
+    assert len(warned) == 1 and " Fix: " in warned[0], warnings
+    # Not listed: no warning of its own.
+    del warnings[:]
+    run({"root": str(milan)})
+    assert not [w for w in warnings if w.startswith("not_amd_epyc: ")]
