@@ -104,7 +104,7 @@ options:
     description:
       - Path of an attestation policy (YAML) on the host the module runs on. Format, version 1
         (every key but C(version) optional; unknown keys and malformed values are errors, so a typo
-        never loosens a policy):
+        never loosens a policy).
       - C(version) - C(1).
       - C(measurements) - list of allowed launch measurements, 96 hex digits each (quote them); a
         rollout lists the old and the new image.
