@@ -182,17 +182,25 @@ firmware:
   returned: success
   type: dict
   contains:
+    snp_metadata:
+      description: Whether the image has the SEV metadata table (always true on success; the module fails otherwise).
+      returned: success
+      type: bool
+      sample: true
     sections:
       description: The SEV metadata sections, in the order the firmware lists them.
+      returned: success
       type: list
       elements: str
       sample: [SNP_SEC_MEM, SNP_SEC_MEM, SNP_SECRETS, CPUID, SNP_SEC_MEM]
     kernel_hashes:
       description: Whether it has an C(SNP_KERNEL_HASHES) section (direct kernel boot can be measured).
+      returned: success
       type: bool
       sample: false
     size:
       description: Size of the image in bytes.
+      returned: success
       type: int
       sample: 1966080
 sev_snp_measure_version:
