@@ -26,7 +26,7 @@ LIBVIRT_IMAGE_PACKAGES := libpam-systemd libvirt-daemon-system libvirt-clients l
 
 APT_PACKAGES := podman runc debootstrap qemu-system-x86 qemu-utils fdisk libxml2-utils \
 	rsync uidmap slirp4netns fuse-overlayfs e2fsprogs openssh-client dosfstools \
-	ca-certificates conmon golang-github-containernetworking-plugin-dnsname shellcheck chromium
+	ca-certificates conmon golang-github-containernetworking-plugin-dnsname shellcheck chromium ovmf
 
 SCENARIOS ?= default suse check libvirt vm attest bios operator
 

@@ -35,6 +35,7 @@ PLAYBOOK_VARS = {
 # Registered results and facts the playbooks and roles set (and host_facts/guest_facts inject).
 SET_BY_COLLECTION = frozenset((
     "sev_snp_attest_kds",
+    "sev_snp_attest_measurement_source",
     "sev_snp_attest_result",
     "sev_snp_attest_snpguest_result",
     "sev_snp_bios_changes",
