@@ -30,6 +30,7 @@ PLAYBOOK_VARS = {
     "sev_snp_min_snp_api": ("check_host", "enable_host"),
     "sev_snp_min_snp_build": ("check_host", "enable_host"),
     "sev_snp_gate_ignore": ("check_host", "enable_host"),
+    "sev_snp_check_bios": ("check_host",),
 }
 
 # Registered results and facts the playbooks and roles set (and host_facts/guest_facts inject).
@@ -39,6 +40,7 @@ SET_BY_COLLECTION = frozenset((
     "sev_snp_attest_result",
     "sev_snp_attest_snpguest_result",
     "sev_snp_bios_changes",
+    "sev_snp_bios_check",
     "sev_snp_bios_problems",
     "sev_snp_bios_ready",
     "sev_snp_bios_reset_required",

@@ -342,3 +342,27 @@ def test_a_rerun_over_many_hosts_writes_nothing(tmp_path):
     second = run({"hosts": hosts, "dest": dest}, task_vars)
     assert second["changed"] is False and second["written"] is False
     assert snapshot(dest) == before
+
+
+def test_the_bios_column_comes_from_each_hosts_bios_check(tmp_path, fleet_vars):
+    fleet_vars["hostvars"]["epyc"]["sev_snp_bios_check"] = {
+        "checked": True, "bmc": "10.0.0.10", "failure": None,
+        "problems": [{"id": "bios_snp_disabled", "severity": "error", "message": "SEV-SNP support is off.",
+                      "fix": "Set Snp.", "attribute": "Snp", "current": "Disabled", "wanted": "Enabled"}]}
+    fleet_vars["hostvars"]["milan"]["sev_snp_bios_check"] = {"checked": False, "bmc": None, "reason": "no BMC"}
+    dest = tmp_path / "report"
+    result = run({"hosts": ALL, "dest": str(dest), "bios": True}, fleet_vars)
+    cells = dict((row["host"], row["bios"]) for row in result["hosts"])
+    assert cells["epyc"]["text"] == "bios_snp_disabled (set Snp=Enabled)"
+    assert cells["milan"]["text"] == "not checked: no BMC"
+    assert cells["gone"]["state"] == "not_checked"
+    assert result["summary"]["ready"] == 0
+    assert "| BIOS | Problems |" in result["table"]
+    assert json.loads(read(dest, "fleet.json"))["bios_checked"] is True
+
+
+def test_without_the_bios_option_a_recorded_check_is_not_read(tmp_path, fleet_vars):
+    fleet_vars["hostvars"]["epyc"]["sev_snp_bios_check"] = {"checked": True, "bmc": "b", "problems": []}
+    result = run({"hosts": ALL, "dest": str(tmp_path / "r")}, fleet_vars)
+    assert all(row["bios"] is None for row in result["hosts"])
+    assert "BIOS" not in result["table"]
