@@ -218,6 +218,36 @@ ISSUE_FIRST = 'V="quiet iommu=pt"\n'
     (ISSUE_FIRST + 'if true; then\n  f() { V=x; }\nfi\n', 3, "V is assigned inside an if"),
     ('V=a\\', 1, "backslash escape"),
     ('V=a"b c"\n', 1, "mixed quoting"),
+    # The innermost reason is the one reported, whatever wraps it.
+    (ISSUE_FIRST + '[ -n "$A" ] || exit 0\nif true; then V="x"; fi\n', 3, "V is assigned inside an if"),
+    (ISSUE_FIRST + '{ V="x"; } &\n', 2, "V is assigned inside a { } group"),
+    (ISSUE_FIRST + 'f() {\n  if true; then V="x"; fi\n}\n', 3, "V is assigned inside a function"),
+    (ISSUE_FIRST + 'f() {\n  case a in b) V="x" ;; esac\n}\n', 3, "V is assigned inside a function"),
+    (ISSUE_FIRST + 'if true; then export V="x"; fi\n', 2, "V is assigned inside an if"),
+    (ISSUE_FIRST + 'if false; then :; else V="x"; fi\n', 2, "V is assigned inside an if"),
+    (ISSUE_FIRST + 'for i in a; { V="x"; }\n', 2, "V is assigned inside a for or select loop"),
+    (ISSUE_FIRST + 'function f ( V="x" )\n', 2, "V is assigned inside a function"),
+    (ISSUE_FIRST + '[ -n "$A" ] || exit 0\nreturn 0 2>/dev/null\nV="x"\n', 4, "after line 2, whose exit"),
+    (ISSUE_FIRST + 'V="x" 2 >/dev/null\n', 2, "V is assigned as a prefix of the command '2'"),
+    (ISSUE_FIRST + 'declare V="x" >/dev/null\n', 2, "V is assigned as an argument of 'declare'"),
+    # A failing redirection stops export before it assigns.
+    (ISSUE_FIRST + 'export V="x" >/dev/null\n', 2, "V is assigned"),
+    # Commands that assign V in ways the parser does not model.
+    (ISSUE_FIRST + 'for V in a b; do :; done\n', 2, "a command names V"),
+    (ISSUE_FIRST + 'export "V=x"\n', 2, "a command names V"),
+    (ISSUE_FIRST + 'for i in ${V:=x}; do :; done\n', 2, "V is assigned through ${V:=...}"),
+    (ISSUE_FIRST + '[[ -n ${V:=x} ]]\n', 2, "V is assigned through ${V:=...}"),
+    # Not valid shell: refused at the first bad token rather than read past.
+    ('( A=1 ) V=a\n', 1, "unexpected 'V=a' where the shell expects ';' or a line end"),
+    ('A=1 && ; V=a\n', 1, "unexpected ';' where the shell expects a command"),
+    ('for i in a b &\ndo :; done\nV=a\n', 1, "unexpected '&' where the shell expects ';' or a line end"),
+    ('case ; in\n  a) A=1 ;;\nesac\nV=a\n', 1, "unexpected ';' where the shell expects a word to match"),
+    ('case a in\n  b|) A=1 ;;\nesac\nV=a\n', 2, "unexpected ')' where the shell expects a case pattern"),
+    ('function () { :; }\nV=a\n', 1, "unexpected '(' where the shell expects a function name"),
+    ('function f x ) { :; }\nV=a\n', 1, "unexpected ')'"),
+    ('[[ -n x\nV=a\n', 3, "unexpected end of the file where the shell expects ']]'"),
+    ('A=b () { :; }\nV=a\n', 1, "unexpected '(' where the shell expects a command argument"),
+    ('f (x { :; }\nV=a\n', 1, "unexpected '(' where the shell expects a command argument"),
 ])
 def test_assignments_the_shell_may_not_keep_fail_with_line(text, lineno, message):
     with pytest.raises(GrubDefaultError) as raised:
@@ -252,6 +282,12 @@ def test_bash_keeps_the_first_value_where_the_old_editor_saw_a_last_one(tmp_path
     'cat <(echo x) >/dev/null\nV="a iommu=pt"\n',
     "A=\\x;V=\"a iommu=pt\"\n",
     "A=$''\nV=\"a iommu=pt\"\n",
+    "A=''\nV=\"a iommu=pt\"\n",
+    'true & V="a iommu=pt"\n',
+    'if true; then ( A=1 ) fi\nV="a iommu=pt"\n',
+    'A=V; B="the V value"\nV="a iommu=pt"\n',
+    'export A="V"\nV="a iommu=pt"\n',
+    'V="a iommu=pt" \\\nB=2\n',
 ])
 def test_top_level_assignments_among_other_shell_are_edited(tmp_path, text):
     (result, bash) = (edit_variable(text, "V", [present("iommu", "nopt")]), bash_tokens(tmp_path, text, "V"))
