@@ -138,6 +138,37 @@ class TestFindAssignments:
     def test_bad_variable_name(self):
         with pytest.raises(ValueError, match="not a shell variable name"):
             find_assignments("", "1X")
+        with pytest.raises(ValueError, match="not a shell variable name"):
+            find_assignments("", None)
+
+    def test_plain_assignment_is_not_exported(self):
+        (found,) = find_assignments("V=a\n", "V")
+        assert not found.exported
+
+    def test_repr_names_variable_line_and_tokens(self):
+        (found,) = find_assignments('A=1\nV="a b"\n', "V")
+        assert repr(found) == "Assignment(V, line 2, ['a', 'b'])"
+
+    def test_reference_at_the_very_end_of_the_file(self):
+        assert find_assignments("V=$A", "V")[0].token_texts == ["$A"]
+
+    def test_quoted_expansion_with_inner_quotes_is_one_reference(self):
+        (found,) = find_assignments('V="${B:-"x y"} quiet"\n', "V")
+        assert found.token_texts == ['${B:-"x y"}', "quiet"]
+
+    def test_unclosed_quote_hint_only_for_a_quote_that_spans_lines(self):
+        with pytest.raises(GrubDefaultError) as raised:
+            find_assignments('A="x"\nV="y\n', "V")
+        assert (raised.value.lineno, raised.value.message) == (2, "double quote opened here is never closed")
+
+    @needs_bash
+    @pytest.mark.parametrize("text, expected", [
+        ("V='${X:-a b} c'\n", ["${X:-a", "b}", "c"]),
+        ("V='a\\\\b c'\n", ["a\\\\b", "c"]),
+        ('V="$\'a b\' c"\n', ["$'a", "b'", "c"]),
+    ])
+    def test_literal_dollar_and_backslash_split_like_the_shell(self, tmp_path, text, expected):
+        assert find_assignments(text, "V")[0].token_texts == bash_tokens(tmp_path, text, "V") == expected
 
 
 @pytest.mark.parametrize("text, lineno, message", [
@@ -248,6 +279,12 @@ ISSUE_FIRST = 'V="quiet iommu=pt"\n'
     ('[[ -n x\nV=a\n', 3, "unexpected end of the file where the shell expects ']]'"),
     ('A=b () { :; }\nV=a\n', 1, "unexpected '(' where the shell expects a command argument"),
     ('f (x { :; }\nV=a\n', 1, "unexpected '(' where the shell expects a command argument"),
+    ("A=$'x\nV=a\n", 1, "$' quote opened here is never closed"),
+    ('A=`x\nV=a\n', 1, "backquote opened here is never closed"),
+    ("A=$(echo 'x)\nV=a\n", 1, "single quote opened here is never closed"),
+    ('V=\\`${X}\n', 1, "backslash escape"),
+    ('V="a\\\\$(echo iommu=pt)"\n', 1, "uses command substitution"),
+    ('V="a\\$b $(echo iommu=pt)"\n', 1, "uses command substitution"),
 ])
 def test_assignments_the_shell_may_not_keep_fail_with_line(text, lineno, message):
     with pytest.raises(GrubDefaultError) as raised:
@@ -288,6 +325,11 @@ def test_bash_keeps_the_first_value_where_the_old_editor_saw_a_last_one(tmp_path
     'A=V; B="the V value"\nV="a iommu=pt"\n',
     'export A="V"\nV="a iommu=pt"\n',
     'V="a iommu=pt" \\\nB=2\n',
+    'A="`echo \'"\'`"\nV="a iommu=pt"\n',
+    'A="x (y" B="x {z"\nV="a iommu=pt"\n',
+    "A=$'it\\'s' B=$'a\\\\'\nV=\"a iommu=pt\"\n",
+    'A=``\nV="a iommu=pt"\n',
+    'A=`echo a\\`b` B=`echo c\\\\`\nV="a iommu=pt"\n',
 ])
 def test_top_level_assignments_among_other_shell_are_edited(tmp_path, text):
     (result, bash) = (edit_variable(text, "V", [present("iommu", "nopt")]), bash_tokens(tmp_path, text, "V"))
@@ -408,6 +450,45 @@ def test_cmdline_tokens_linux_then_default():
     text = fixture("suse-passthrough.grub")
     assert cmdline_tokens(text)[:4] == ["amd_iommu=off", "console=tty0", "console=ttyS0,115200", "splash=silent"]
     assert cmdline_tokens("A=1\n") == []
+
+
+@needs_bash
+@pytest.mark.parametrize("text, options, expected, tokens", [
+    # A kept token that ends with an escape keeps its exact spelling.
+    ('V="dyndbg=\\"file ccp.c +p\\" quiet"\n', [absent("quiet")], 'V="dyndbg=\\"file ccp.c +p\\""\n',
+     ['dyndbg="file ccp.c +p"']),
+    ('V="a\\ b c"\n', [absent("c")], 'V="a\\ b"\n', ["a\\", "b"]),
+    # A new token with a quote in a double-quoted value leaves the references alone.
+    ('V="$X quiet"\n', [present("opt", "it's")], 'V="$X quiet opt=it\'s"\n', ["NO", "quiet", "opt=it's"]),
+    # Single quotes turn into double quotes: the kept tokens are escaped for them.
+    ("V='$X quiet'\n", [present("opt", "it's")], 'V="\\$X quiet opt=it\'s"\n', ["$X", "quiet", "opt=it's"]),
+])
+def test_edited_value_reaches_bash_as_planned(tmp_path, text, options, expected, tokens):
+    result = edit_variable(text, "V", options)
+    assert result.text == expected
+    assert bash_tokens(tmp_path, result.text, "V", env={"X": "NO"}) == tokens
+
+
+@pytest.mark.parametrize("text, tokens, expected", [
+    # A token inserted before the first one; the first keeps its place.
+    ('V="a b"\n', ["x", "a", "b"], 'V="x a b"\n'),
+    # Kept references stay references; kept spacing stays.
+    ('V="$V  quiet"\n', ["$V", "quiet", "splash"], 'V="$V  quiet splash"\n'),
+    # Replaced tokens take the places (and spacing) of the ones they replace.
+    ('V="a  b"\n', ["x", "y", "z"], 'V="x  y z"\n'),
+])
+def test_set_variable_tokens_places(text, tokens, expected):
+    result = set_variable_tokens(text, "V", tokens)
+    assert (result.text, result.after) == (expected, tokens)
+    assert set_variable_tokens(result.text, "V", tokens).changed is False
+
+
+def test_set_variable_tokens_long_line_with_repeated_tokens_keeps_them_as_written():
+    # Command lines can hold a few hundred tokens; a repeated one between replaced ones is still kept.
+    before = [token for index in range(4) for token in ("a%d=1" % index, "$V")] + ["opt%d=1" % index for index in range(192)]
+    tokens = [token for index in range(4) for token in ("b%d=1" % index, "$V")] + before[8:]
+    result = set_variable_tokens('V="%s"\n' % " ".join(before), "V", tokens)
+    assert result.text == 'V="%s"\n' % " ".join(tokens)
 
 
 def test_set_variable_tokens_keeps_spacing_of_kept_tokens():
