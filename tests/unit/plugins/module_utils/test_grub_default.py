@@ -458,6 +458,8 @@ def test_cmdline_tokens_linux_then_default():
     ('V="dyndbg=\\"file ccp.c +p\\" quiet"\n', [absent("quiet")], 'V="dyndbg=\\"file ccp.c +p\\""\n',
      ['dyndbg="file ccp.c +p"']),
     ('V="a\\ b c"\n', [absent("c")], 'V="a\\ b"\n', ["a\\", "b"]),
+    # A new token goes after the last one, before the space that ends the value.
+    ('V="x a\\ "\n', [present("quiet")], 'V="x a\\ quiet "\n', ["x", "a\\", "quiet"]),
     # A new token with a quote in a double-quoted value leaves the references alone.
     ('V="$X quiet"\n', [present("opt", "it's")], 'V="$X quiet opt=it\'s"\n', ["NO", "quiet", "opt=it's"]),
     # Single quotes turn into double quotes: the kept tokens are escaped for them.
