@@ -266,6 +266,10 @@ ISSUE_FIRST = 'V="quiet iommu=pt"\n'
     # Commands that assign V in ways the parser does not model.
     (ISSUE_FIRST + 'for V in a b; do :; done\n', 2, "a command names V"),
     (ISSUE_FIRST + 'export "V=x"\n', 2, "a command names V"),
+    # A nameref (bash's declare/typeset/local -n) to V: assigning R assigns V.
+    (ISSUE_FIRST + 'declare -n R=V\nR="x"\n', 2, "a command names V"),
+    (ISSUE_FIRST + 'typeset -n R=V; R="x"\n', 2, "a command names V"),
+    (ISSUE_FIRST + 'declare -gn R="V"\n', 2, "a command names V"),
     (ISSUE_FIRST + 'for i in ${V:=x}; do :; done\n', 2, "V is assigned through ${V:=...}"),
     (ISSUE_FIRST + '[[ -n ${V:=x} ]]\n', 2, "V is assigned through ${V:=...}"),
     # Not valid shell: refused at the first bad token rather than read past.
@@ -290,6 +294,17 @@ def test_assignments_the_shell_may_not_keep_fail_with_line(text, lineno, message
     with pytest.raises(GrubDefaultError) as raised:
         edit_variable(text, "V", [present("iommu", "nopt")])
     assert (raised.value.lineno, message in raised.value.message) == (lineno, True), raised.value.message
+
+
+@needs_bash
+def test_bash_assigns_through_a_nameref(tmp_path):
+    """Why a declare that names V is refused: bash then assigns V through the other name."""
+    assert bash_tokens(tmp_path, ISSUE_FIRST + 'declare -n R=V\nR="x"\n', "V") == ["x"]
+
+
+def test_a_declare_of_another_variable_is_left_alone():
+    result = edit_variable(ISSUE_FIRST + 'declare A="quiet"\n', "V", [present("iommu", "nopt")])
+    assert "declare A=\"quiet\"" in result.text
 
 
 @needs_bash
