@@ -139,7 +139,7 @@ def _files(dest):
 def measure(step, repeat):
     """(best seconds, peak bytes) of step(); step may prepare its own state on each call."""
     best = None
-    for _ in range(repeat):
+    for _run in range(repeat):
         gc.collect()
         start = time.perf_counter()
         step()

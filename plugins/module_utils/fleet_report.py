@@ -387,6 +387,7 @@ def _with_bios(row, facts, check):
         row["status"] = STATUS_READY if row["ready"] else STATUS_NOT_READY
     return row
 
+
 _DIGITS = re.compile(r"(\d+)")
 
 

@@ -19,7 +19,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")
 sys.path.insert(0, os.path.join(ROOT, "tests", "unit"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "unit", "plugins", "modules"))
 
-import conftest  # noqa: E402,F401  (makes ansible_collections.coco.sev_snp importable)
+import conftest  # noqa: E402,F401 (makes ansible_collections.coco.sev_snp importable) pylint: disable=unused-import
 from amd_test_ca import StandInAmdCa, der, make_report, p384_key, pem  # noqa: E402
 from attest_module_runner import run_module  # noqa: E402
 
