@@ -120,10 +120,8 @@ def test_check_mode_skips_the_start_and_defines_nothing(runs):
     assert "Check mode: the start of snp-check-mode is skipped because check mode defines nothing" in output
     assert "did not start" not in output
     assert "snp-check-mode" not in runs["defined"]
-    # It shows the measurement a real run would record, and writes nothing on the controller
-    # either: no record and no copies of the firmware (they were measured in a scratch directory
-    # that is gone again).
-    assert "snp-check-mode: expected launch measurement " in output
+    # It writes nothing on the controller either: no record and no copies of the firmware (a
+    # measurement in check mode uses a scratch directory that is gone again).
     records = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "measurements", "check-mode")
     assert not os.path.exists(records), os.listdir(records)
 
