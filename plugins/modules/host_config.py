@@ -149,6 +149,19 @@ options:
     type: list
     elements: str
     default: []
+  min_snp_api:
+    description:
+      - The minimum SEV-SNP firmware API version that the gate (M(coco.sev_snp.host_gate)) will
+        require after the change, as a string such as C("1.55"). It is not applied here: it is
+        checked first, by the same rule as the gate's, so that a rollout with an unusable minimum
+        (an unquoted YAML C(1.50), which is the number 1.5, or text that is not a version) stops
+        before it changes anything on any host.
+    type: raw
+  min_snp_build:
+    description:
+      - The minimum firmware build that the gate will require, a whole number; checked first like
+        O(min_snp_api).
+    type: raw
   kernel_log:
     description:
       - Path of a file on the managed host that holds a kernel log, read as given (not below
@@ -296,6 +309,11 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.host_model import bui
 from ansible_collections.coco.sev_snp.plugins.module_utils.host_setup import GRUB_VARIABLES, plan_grub, plan_msr_conf
 from ansible_collections.coco.sev_snp.plugins.module_utils.host_snapshot import HostReader, read_host
 from ansible_collections.coco.sev_snp.plugins.module_utils.snp_cmdline import default_options, linux_options
+from ansible_collections.coco.sev_snp.plugins.module_utils.snp_version import (
+    SnpVersionError,
+    checked_minimum_api,
+    checked_minimum_build,
+)
 
 # surrogateescape keeps any byte that is not UTF-8 exactly as it was.
 _ENCODING = "utf-8"
@@ -494,6 +512,9 @@ def main():
             fail_on_problems=dict(type="list", elements="str", default=[]),
             warn_on_problems=dict(type="list", elements="str", default=[]),
             bootloader_commands=dict(type="dict"),
+            # raw: an unquoted YAML 1.50 must arrive as the float it is, and be refused.
+            min_snp_api=dict(type="raw"),
+            min_snp_build=dict(type="raw"),
             kernel_log=dict(type="path"),
             kernel_log_sources=dict(type="list", elements="str", choices=["dmesg", "journal", "boot.msg"],
                                     default=["dmesg", "journal", "boot.msg"]),
@@ -501,6 +522,11 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
+    try:
+        checked_minimum_api(params["min_snp_api"])
+        checked_minimum_build(params["min_snp_build"])
+    except SnpVersionError as error:
+        module.fail_json(msg="the SEV-SNP gate settings: %s%s" % (error, _NOTHING))
     root = params["root"]
     facts_root = params["facts_root"] or root
     for name, value in (("root", root), ("facts_root", facts_root)):

@@ -208,6 +208,33 @@ def test_refused_problem_writes_nothing(run, milan):
     assert run({"root": str(milan)})["changed"] is True
 
 
+@pytest.mark.parametrize("args, expected", [
+    # An unquoted YAML 1.50 arrives as the float 1.5: another version.
+    ({"min_snp_api": 1.5}, "min_snp_api is the number 1.5, not a version string"),
+    ({"min_snp_api": 1}, "min_snp_api must be a version string"),
+    ({"min_snp_api": "abc"}, "min_snp_api='abc' is not a SEV firmware version"),
+    ({"min_snp_api": "1.55", "min_snp_build": "21a"}, "min_snp_build must be a whole number"),
+    ({"min_snp_build": 1.0}, "min_snp_build must be a whole number"),
+    ({"min_snp_build": -1}, "min_snp_build must be a whole number from 0 to 999999999"),
+])
+def test_unusable_gate_minimum_is_refused_before_anything_changes(run, milan, args, expected):
+    _pending(milan)
+    before = _tree(milan)
+    result = run(dict(args, root=str(milan)), fails=True, check_mode=False)
+    assert result["msg"].startswith("the SEV-SNP gate settings: ")
+    assert expected in result["msg"], result["msg"]
+    assert result["msg"].endswith("; nothing was changed")
+    assert _tree(milan) == before
+
+
+@pytest.mark.parametrize("args", [{}, {"min_snp_api": None}, {"min_snp_api": ""}, {"min_snp_api": "1.55"},
+                                  {"min_snp_api": "9.99", "min_snp_build": 21}, {"min_snp_build": "21"}])
+def test_usable_gate_minimum_is_not_applied_here(run, milan, args):
+    """The minimum is the gate's: host_config refuses only an unusable one (milan runs 1.55)."""
+    _pending(milan)
+    assert run(dict(args, root=str(milan)))["changed"] is True
+
+
 def test_failed_grub_write_keeps_the_file_and_drops_the_backup(run, milan, monkeypatch):
     _pending(milan)
     real = host_config.atomic_write
