@@ -50,7 +50,6 @@ SET_BY_COLLECTION = frozenset((
     "sev_snp_host_attest_verify",
     "sev_snp_host_changed",
     "sev_snp_host_facts_result",
-    "sev_snp_host_outcome",
     "sev_snp_host_ready",
     "sev_snp_host_reboot_pending_reason",
     "sev_snp_host_reboot_required",
