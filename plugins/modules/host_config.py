@@ -152,10 +152,10 @@ options:
   min_snp_api:
     description:
       - The minimum SEV-SNP firmware API version that the gate (M(coco.sev_snp.host_gate)) will
-        require after the change, as a string such as C("1.55"). It is not applied here: it is
+        require after the change, as a string such as C("1.55"). It is not applied here; it is
         checked first, by the same rule as the gate's, so that a rollout with an unusable minimum
         (an unquoted YAML C(1.50), which is the number 1.5, or text that is not a version) stops
-        before it changes anything on any host.
+        before it changes anything on the host.
     type: raw
   min_snp_build:
     description:
