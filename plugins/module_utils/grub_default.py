@@ -249,6 +249,9 @@ class _Lexer(object):
                 return self._closed(start, pos + 1)
             elif char == "`":
                 pos = self._backquote_end(pos)
+            elif char == "$" and text.startswith("$", pos + 1):
+                # $$ is a parameter: a ( or { right after it opens nothing.
+                pos += 2
             elif char == "$" and text.startswith("(", pos + 1):
                 pos = self._paren_end(pos)
             elif char == "$" and text.startswith("{", pos + 1):
@@ -298,7 +301,13 @@ class _Lexer(object):
                 pos = self._double_quoted_end(pos)
             elif char == "`":
                 pos = self._backquote_end(pos)
-            elif char == opening:
+            elif char == "$" and text.startswith("$", pos + 1):
+                pos += 2
+            elif char == "$" and text.startswith(opening, pos + 1):
+                depth += 1
+                pos += 2
+            elif char == opening and opening == "(":
+                # Inside ${...} only a nested ${ opens a level; a bare { is a plain character.
                 depth += 1
                 pos += 1
             elif char == closing:

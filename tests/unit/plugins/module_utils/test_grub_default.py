@@ -152,6 +152,13 @@ class TestFindAssignments:
     def test_reference_at_the_very_end_of_the_file(self):
         assert find_assignments("V=$A", "V")[0].token_texts == ["$A"]
 
+    @needs_bash
+    def test_lone_dollar_at_the_very_end_of_the_file_is_plain_and_inside_the_text(self, tmp_path):
+        text = "V=a$"
+        (found,) = find_assignments(text, "V")
+        assert found.token_texts == bash_tokens(tmp_path, text, "V") == ["a$"]
+        assert (found.value_end, found.tokens[-1].end) == (len(text), len(text))
+
     def test_quoted_expansion_with_inner_quotes_is_one_reference(self):
         (found,) = find_assignments('V="${B:-"x y"} quiet"\n', "V")
         assert found.token_texts == ['${B:-"x y"}', "quiet"]
@@ -289,6 +296,18 @@ ISSUE_FIRST = 'V="quiet iommu=pt"\n'
     ('V=\\`${X}\n', 1, "backslash escape"),
     ('V="a\\\\$(echo iommu=pt)"\n', 1, "uses command substitution"),
     ('V="a\\$b $(echo iommu=pt)"\n', 1, "uses command substitution"),
+    ('for ; do :; done\nV=a\n', 1, "unexpected ';' where the shell expects a variable name"),
+    ('V=a\n( A=1\n', 3, "unexpected end of the file where the shell expects ')'"),
+    # The outermost reason wins over the loop's own.
+    (ISSUE_FIRST + 'f() {\n  while false; do V="x"; done\n}\n', 3, "V is assigned inside a function"),
+    (ISSUE_FIRST + 'f() {\n  for i in a; do V="x"; done\n}\n', 3, "V is assigned inside a function"),
+    # Only a number right before a redirection is a file descriptor.
+    (ISSUE_FIRST + 'V="x">/dev/null\n', 2, "V is assigned on a line with a redirection"),
+    (ISSUE_FIRST + 'V="x" 2;\n', 2, "V is assigned as a prefix of the command '2'"),
+    (ISSUE_FIRST + '[ -n "$A" ] || return\nV="x"\n', 3, "after line 2, whose exit or return may stop the shell"),
+    # The quoted string and the ${...} end on line 3: line 4 runs only if false succeeds.
+    (ISSUE_FIRST + 'A="x$$("\nfalse &&\nB=")" V="x"\n', 4, "V is assigned in a && / || list"),
+    (ISSUE_FIRST + 'A=${B:-x{}\nfalse &&\nC=} V="x"\n', 4, "V is assigned in a && / || list"),
 ])
 def test_assignments_the_shell_may_not_keep_fail_with_line(text, lineno, message):
     with pytest.raises(GrubDefaultError) as raised:
@@ -345,6 +364,25 @@ def test_bash_keeps_the_first_value_where_the_old_editor_saw_a_last_one(tmp_path
     "A=$'it\\'s' B=$'a\\\\'\nV=\"a iommu=pt\"\n",
     'A=``\nV="a iommu=pt"\n',
     'A=`echo a\\`b` B=`echo c\\\\`\nV="a iommu=pt"\n',
+    # (( that does not close with )) is two subshells, not arithmetic.
+    '((A=1); true)\nV="a iommu=pt"\n',
+    # A backslash, quotes and backquotes inside $( ) and ${ } hide what would close them.
+    'A=$(echo \\)) B=$(echo a\\b)\nV="a iommu=pt"\n',
+    "A=$(echo '')\nV=\"a iommu=pt\"\n",
+    'B=${A:-`echo }`}\nV="a iommu=pt"\n',
+    # A nested ( or ${ opens a level; inside ${ } a bare { does not.
+    'A=$(()) B=${C:-${D:-x}} E=$( (echo x) )\nV="a iommu=pt"\n',
+    'A=${B:-${C:-x})} D=${B:-$$${C}x)} E=$(echo $())\nV="a iommu=pt"\n',
+    'A=${B:-x{}\nV="a iommu=pt"\nC=}\n',
+    'A=${B:-$$}\nV="a iommu=pt"\n',
+    # $$ is a parameter: the ( { or quote after it opens nothing (no $(, ${ or $'...').
+    "A=$$'\\'\nV=\"a iommu=pt\"\n",
+    'A="x$$("\nV="a iommu=pt"\nB=")"\n',
+    'A="$$"\nB="$$$(echo ")")"\nV="a iommu=pt"\n',
+    'A=${B:-$${}\nV="a iommu=pt"\nC=}\n',
+    '[[ -z $A ]] || B=1\nV="a iommu=pt"\n',
+    # An escaped quote that ends the file.
+    'V="a iommu=pt"\nA=\\\'',
 ])
 def test_top_level_assignments_among_other_shell_are_edited(tmp_path, text):
     (result, bash) = (edit_variable(text, "V", [present("iommu", "nopt")]), bash_tokens(tmp_path, text, "V"))
