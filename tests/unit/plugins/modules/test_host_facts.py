@@ -13,7 +13,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.coco.sev_snp.plugins.module_utils import host_files, live_kernel_log
+from ansible_collections.coco.sev_snp.plugins.module_utils import host_files, host_snapshot, live_kernel_log
 from ansible_collections.coco.sev_snp.plugins.module_utils.kernel_log import parse_kernel_log
 from ansible_collections.coco.sev_snp.plugins.modules import host_facts
 from module_exits import ExitJson, FailJson, patch_module_exits
@@ -229,7 +229,7 @@ def test_live_log_falls_back_from_dmesg_to_journal(tmp_path):
     module = stand_in_tools(tmp_path, dmesg='echo "dmesg: read kernel buffer failed: Operation not permitted" >&2; '
                                             'exit 1',
                             journalctl="cat %s" % os.path.join(LOGS, "journal-short-genoa-ready.log"))
-    read = host_facts.read_kernel_log(module, host_facts.HostReader("/"), None, ["dmesg", "journal", "boot.msg"])
+    read = host_snapshot.read_kernel_log(module, host_snapshot.HostReader("/"), None, ["dmesg", "journal", "boot.msg"])
     assert read.source == "journal" and read.error is None
     assert read.parsed["snp_api"] == "1.55" and read.parsed["reaches_boot"] is True
 
@@ -237,19 +237,19 @@ def test_live_log_falls_back_from_dmesg_to_journal(tmp_path):
 def test_live_log_prefers_the_source_that_still_has_the_boot(tmp_path):
     module = stand_in_tools(tmp_path, dmesg='echo "[99999.1] eth0: link up"',
                             journalctl="cat %s" % os.path.join(LOGS, "journal-short-genoa-ready.log"))
-    read = host_facts.read_kernel_log(module, host_facts.HostReader("/"), None, ["dmesg", "journal"])
+    read = host_snapshot.read_kernel_log(module, host_snapshot.HostReader("/"), None, ["dmesg", "journal"])
     assert read.source == "journal"
     module = stand_in_tools(tmp_path, dmesg='echo "[    0.000000] Linux version 6.4.0"')
-    assert host_facts.read_kernel_log(module, host_facts.HostReader("/"), None, ["dmesg", "journal"]).source == "dmesg"
+    assert host_snapshot.read_kernel_log(module, host_snapshot.HostReader("/"), None, ["dmesg", "journal"]).source == "dmesg"
     module = stand_in_tools(tmp_path, dmesg='echo "[ 9.1] ccp 0000:42:00.1: SEV API:1.55 build:8"')
-    assert host_facts.read_kernel_log(module, host_facts.HostReader("/"), None, ["dmesg", "journal"]).source == "dmesg"
+    assert host_snapshot.read_kernel_log(module, host_snapshot.HostReader("/"), None, ["dmesg", "journal"]).source == "dmesg"
 
 
 def test_live_log_all_sources_fail(tmp_path, monkeypatch):
     module = stand_in_tools(tmp_path, dmesg='echo "Operation not permitted" >&2; exit 1',
                             journalctl='echo "Operation not permitted" >&2; exit 1')
     monkeypatch.setattr(live_kernel_log, "BOOT_MSG", str(tmp_path / "boot.msg"))
-    read = host_facts.read_kernel_log(module, host_facts.HostReader("/"), None, ["dmesg", "journal", "boot.msg"])
+    read = host_snapshot.read_kernel_log(module, host_snapshot.HostReader("/"), None, ["dmesg", "journal", "boot.msg"])
     assert read.parsed is None and read.source is None
     assert read.error == ("dmesg: Operation not permitted; journal: Operation not permitted; "
                           "boot.msg: %s does not exist" % (tmp_path / "boot.msg"))
