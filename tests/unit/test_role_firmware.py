@@ -11,8 +11,7 @@ from conftest import _ROOT, collections_search_path
 
 ROLE = os.path.join(_ROOT, "roles", "sev_snp_host")
 FAMILIES = ("Suse", "Debian", "RedHat")
-OS_KEYS = ("sev_snp_host_os_firmware_packages", "sev_snp_host_os_firmware_packages_note",
-           "sev_snp_host_os_initrd_kind", "sev_snp_host_os_initrd_config", "sev_snp_host_os_initrd_command")
+OS_KEYS = ("packages", "packages_note", "initrd_kind", "initrd_config", "initrd_command")
 IMAGE = "/lib/firmware/amd/amd_sev_fam19h_model0xh.sbin.xz"
 
 RENDER = """
@@ -21,12 +20,12 @@ RENDER = """
   gather_facts: false
   vars_files:
     - "{{ role_dir }}/defaults/main.yml"
-    - "{{ role_dir }}/vars/{{ os_family }}.yml"
     - "{{ role_dir }}/vars/main.yml"
   tasks:
     - name: Stand in for host_facts after a package put the image in place
       ansible.builtin.set_fact:
         sev_snp:
+          os: {family: "{{ os_family }}"}
           firmware:
             next_boot_file: %(image)s
             files: [{path: %(image)s, size: 97344, ctime: 1750000000}]
@@ -47,16 +46,28 @@ def load(*parts):
         return yaml.safe_load(handle)
 
 
+def os_values(family):
+    """The role's firmware settings of one OS family (vars/main.yml, _sev_snp_host_os_firmware)."""
+    return load("vars", "main.yml")["_sev_snp_host_os_firmware"][family]
+
+
 @pytest.mark.parametrize("family", FAMILIES)
 def test_every_os_family_says_how_to_stage_firmware(family):
-    values = load("vars", family + ".yml")
-    assert [key for key in OS_KEYS if key not in values] == []
-    assert values["sev_snp_host_os_initrd_kind"] in ("dracut", "initramfs-tools")
-    assert values["sev_snp_host_os_firmware_packages"] and all(values["sev_snp_host_os_firmware_packages"])
-    kind = values["sev_snp_host_os_initrd_kind"]
-    assert values["sev_snp_host_os_initrd_config"].startswith(
+    values = os_values(family)
+    assert sorted(values) == sorted(OS_KEYS)
+    assert values["initrd_kind"] in ("dracut", "initramfs-tools")
+    assert values["packages"] and all(values["packages"])
+    assert values["packages_note"].strip()
+    kind = values["initrd_kind"]
+    assert values["initrd_config"].startswith(
         "/etc/dracut.conf.d/" if kind == "dracut" else "/etc/initramfs-tools/hooks/")
-    assert values["sev_snp_host_os_initrd_command"].split()[0] == ("dracut" if kind == "dracut" else "update-initramfs")
+    assert values["initrd_command"].split()[0] == ("dracut" if kind == "dracut" else "update-initramfs")
+
+
+def test_every_supported_os_family_has_firmware_settings():
+    """The families the role configures (the bootloader commands) are those it can stage firmware on."""
+    role_vars = load("vars", "main.yml")
+    assert sorted(role_vars["_sev_snp_host_os_firmware"]) == sorted(role_vars["_sev_snp_host_os_bootloader_commands"])
 
 
 def test_defaults_match_the_argument_specs():
@@ -88,7 +99,7 @@ def render(tmp_path, family, *extra):
 def test_the_initrd_files_name_the_image(tmp_path):
     for family in FAMILIES:
         written = render(tmp_path, family, "-e", "sev_snp_host_firmware=package")
-        kind = load("vars", family + ".yml")["sev_snp_host_os_initrd_kind"]
+        kind = os_values(family)["initrd_kind"]
         if kind == "dracut":
             assert 'install_items+=" %s "' % IMAGE in written["config"]
         else:
@@ -98,8 +109,8 @@ def test_the_initrd_files_name_the_image(tmp_path):
         # The stamp changes with the image (path, size, ctime) and with the configuration.
         assert written["config"].endswith("\n")
         assert written["stamp"] == "%s size=97344 ctime=1750000000\n%s" % (IMAGE, written["config"])
-        assert written["command"] == load("vars", family + ".yml")["sev_snp_host_os_initrd_command"]
-        assert written["packages"] == " ".join(load("vars", family + ".yml")["sev_snp_host_os_firmware_packages"])
+        assert written["command"] == os_values(family)["initrd_command"]
+        assert written["packages"] == " ".join(os_values(family)["packages"])
 
 
 @pytest.mark.slow
