@@ -627,8 +627,10 @@ def _firmware_fix(cpu, wanted=SNP_MIN_API):
     else:
         where = ("/lib/firmware/amd/amd_sev_fam19h_model0xh.sbin (Milan; model1xh for Genoa, "
                  "modelaxh for Bergamo/Siena)")
-    return ("Install AMD's SEV firmware for this CPU as %s and reboot (the ccp driver loads it at boot), "
-            "or update the BIOS to a release with SEV-SNP firmware %s or newer." % (where, wanted))
+    return ("Install AMD's SEV firmware for this CPU as %s and reboot (the ccp driver loads it at boot; "
+            "coco.sev_snp.enable_host does both with -e sev_snp_host_firmware=package, or =file with "
+            "sev_snp_host_firmware_src), or update the BIOS to a release with SEV-SNP firmware %s or newer."
+            % (where, wanted))
 
 
 def _check_firmware(ev, facts, kvm):

@@ -1146,8 +1146,9 @@ def test_operator_minimum(snp_api, snp_build, min_api, min_build, below):
 
 @pytest.mark.parametrize("min_api, min_build, message_text, fix_text", [
     ("1.55", 21, "SEV-SNP firmware 1.54 build 30 is older than the required 1.55 build 21.",
-     "amd_sev_fam19h_model1xh.sbin and reboot (the ccp driver loads it at boot), or update the BIOS to a release "
-     "with SEV-SNP firmware 1.55 build 21 or newer."),
+     "amd_sev_fam19h_model1xh.sbin and reboot (the ccp driver loads it at boot; coco.sev_snp.enable_host does "
+     "both with -e sev_snp_host_firmware=package, or =file with sev_snp_host_firmware_src), or update the BIOS "
+     "to a release with SEV-SNP firmware 1.55 build 21 or newer."),
     ("1.58", None, "SEV-SNP firmware 1.54 build 30 is older than the required 1.58.", "firmware 1.58 or newer."),
     (None, 31, "SEV-SNP firmware 1.54 build 30 is older than the required 1.51 build 31.",
      "firmware 1.51 build 31 or newer."),
