@@ -85,13 +85,57 @@ def floor_playbook():
              "tasks": [{"name": "Round trip", "ansible.builtin.ping": None}]}]
 
 
-class Containers(object):
-    """Test hosts as podman containers, removed on exit whatever happens."""
+SSH_DIR = os.path.join(ROOT, "build", "bench-ssh")
+SSH_KEY = os.path.join(SSH_DIR, "id_ed25519")
+TRANSPORTS = ("podman", "ssh")
 
-    def __init__(self, image, count):
+
+def ssh_image(base):
+    """``base`` with openssh-server (ssh.service starts with systemd), built once and kept."""
+    image = base + "-sshd" if ":" in base.rsplit("/", 1)[-1] else base + ":sshd"
+    if subprocess.run(["podman", "image", "exists", image], check=False).returncode == 0:
+        return image
+    print("building %s (openssh-server from the distribution's repository) ..." % image, flush=True)
+    builder = "sev-snp-bench-sshd-build-%d" % os.getpid()
+    try:
+        subprocess.run(["podman", "run", "--name", builder, base, "sh", "-c",
+                        "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "
+                        "--no-install-recommends openssh-server >/dev/null && rm -rf /var/lib/apt/lists/*"],
+                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(["podman", "commit", "-q", builder, image], check=True, stdout=subprocess.DEVNULL)
+    finally:
+        subprocess.run(["podman", "rm", "-f", "-t", "0", builder], check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return image
+
+
+def ssh_key():
+    """The benchmark's own key pair (build/bench-ssh), generated on first use."""
+    if not os.path.exists(SSH_KEY):
+        os.makedirs(SSH_DIR, exist_ok=True)
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "sev-snp-bench", "-f", SSH_KEY],
+                       check=True)
+    return SSH_KEY
+
+
+def ssh_options(key):
+    return ["-i", key, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+            "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"]
+
+
+class Containers(object):
+    """Test hosts as podman containers, removed on exit whatever happens.
+
+    With transport ssh each container runs sshd, published on a loopback port of its own
+    (``ports``), and accepts the benchmark's key for root.
+    """
+
+    def __init__(self, image, count, transport="podman"):
         self.image = image
+        self.transport = transport
         self.names = ["sev-snp-bench-%d-%02d" % (os.getpid(), index) for index in range(1, count + 1)]
         self.started = []
+        self.ports = {}
 
     def __enter__(self):
         try:
@@ -102,9 +146,13 @@ class Containers(object):
         return self
 
     def _start(self):
+        image, publish = self.image, []
+        if self.transport == "ssh":
+            image = ssh_image(self.image)
+            publish = ["-p", "127.0.0.1::22"]
         for name in self.names:
             subprocess.run(["podman", "run", "-d", "--name", name, "--privileged", "--systemd=always",
-                            "--stop-timeout=2", self.image, "/sbin/init"],
+                            "--stop-timeout=2"] + publish + [image, "/sbin/init"],
                            check=True, stdout=subprocess.DEVNULL)
             self.started.append(name)
         deadline = time.time() + 120
@@ -113,6 +161,25 @@ class Containers(object):
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode != 0:
                 if time.time() > deadline:
                     raise RuntimeError("container %s did not come up" % name)
+                time.sleep(0.5)
+        if self.transport == "ssh":
+            self._authorize(deadline)
+
+    def _authorize(self, deadline):
+        with open(ssh_key() + ".pub") as handle:
+            public = handle.read()
+        for name in self.names:
+            subprocess.run(["podman", "exec", "-i", name, "sh", "-c",
+                            "umask 077; mkdir -p /root/.ssh; cat > /root/.ssh/authorized_keys"],
+                           input=public, text=True, check=True)
+            port = subprocess.run(["podman", "port", name, "22/tcp"], capture_output=True, text=True,
+                                  check=True).stdout.strip().rsplit(":", 1)[-1]
+            self.ports[name] = int(port)
+            while subprocess.run(["ssh"] + ssh_options(SSH_KEY) + ["-p", port, "root@127.0.0.1", "true"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 check=False).returncode != 0:
+                if time.time() > deadline:
+                    raise RuntimeError("sshd in container %s did not answer on port %s" % (name, port))
                 time.sleep(0.5)
 
     def __exit__(self, *_exc):
@@ -123,17 +190,31 @@ class Containers(object):
         return False
 
 
-def write_inventory(path, names):
-    hosts = dict((name, None) for name in names)
-    inventory = {"all": {"hosts": hosts, "vars": {
-        "ansible_connection": "containers.podman.podman",
-        # With --systemd=always /tmp is a tmpfs that `podman mount` cannot see into.
-        "ansible_remote_tmp": "/root/.ansible/tmp",
-        # Same for every playbook, so that discovery does not blur the comparison.
-        "ansible_python_interpreter": "/usr/bin/python3",
-    }}}
+def write_inventory(path, containers):
+    hosts = dict((name, None) for name in containers.names)
+    # Same interpreter for every playbook, so that discovery does not blur the comparison.
+    common = {"ansible_python_interpreter": "/usr/bin/python3"}
+    if containers.transport == "ssh":
+        hosts = dict((name, {"ansible_port": containers.ports[name]}) for name in containers.names)
+        common.update({
+            "ansible_connection": "ansible.builtin.ssh",
+            "ansible_host": "127.0.0.1",
+            "ansible_user": "root",
+            "ansible_ssh_private_key_file": SSH_KEY,
+            # As a fleet runs it: one master connection per host, kept open between tasks,
+            # and modules piped into the remote Python (no temporary file per task).
+            "ansible_ssh_args": "-C -o ControlMaster=auto -o ControlPersist=120s",
+            "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+            "ansible_pipelining": True,
+        })
+    else:
+        common.update({
+            "ansible_connection": "containers.podman.podman",
+            # With --systemd=always /tmp is a tmpfs that `podman mount` cannot see into.
+            "ansible_remote_tmp": "/root/.ansible/tmp",
+        })
     with open(path, "w") as handle:
-        json.dump(inventory, handle)
+        json.dump({"all": {"hosts": hosts, "vars": common}}, handle)
 
 
 def write_playbook(path, plays):
@@ -173,6 +254,8 @@ def main(argv=None):
     parser.add_argument("--hosts", type=int, default=20, help="number of containers (default 20)")
     parser.add_argument("--forks", type=int, default=10, help="ansible forks (default 10)")
     parser.add_argument("--image", default=os.environ.get("SEV_SNP_TEST_IMAGE", "localhost/sev-snp-test:bookworm"))
+    parser.add_argument("--transport", choices=TRANSPORTS, default="podman",
+                        help="podman exec, or ssh to sshd in each container on a loopback port (default podman)")
     args = parser.parse_args(argv)
     if args.hosts < 1 or args.forks < 1:
         parser.error("--hosts and --forks must be at least 1")
@@ -203,8 +286,8 @@ def main(argv=None):
         report_dir = os.path.join(work, "report")
 
         print("starting %d containers from %s ..." % (args.hosts, args.image), flush=True)
-        with Containers(args.image, args.hosts) as containers:
-            write_inventory(inventory, containers.names)
+        with Containers(args.image, args.hosts, args.transport) as containers:
+            write_inventory(inventory, containers)
             # Untimed: the first contact mounts every container and warms caches.
             run_playbook("warmup", floor, inventory, args.forks, env, work)
             results["floor"] = run_playbook("floor", floor, inventory, args.forks, env, work)
@@ -228,7 +311,7 @@ def main(argv=None):
     literal_wall = results["literal"][0]
     check_wall = results["check_host"][0]
     print()
-    print("%d hosts, forks %d, connection containers.podman.podman" % (args.hosts, args.forks))
+    print("%d hosts, forks %d, transport %s" % (args.hosts, args.forks, args.transport))
     print("%-12s %8s %11s %12s" % ("playbook", "wall s", "tasks/host", "ratio"))
     for label, note in (("floor", "1.00 (floor)"), ("literal", None), ("check_host", None)):
         wall, per_host = results[label]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Lint the collection's documentation and build its docs site with antsibull-docs + Sphinx.
 #
-#   scripts/docs.sh            lint, then build build/docsite/build/html/index.html
+#   scripts/docs.sh            lint, the report's browser test and README screenshot, then build
+#                              build/docsite/build/html/index.html
 #   scripts/docs.sh --lint     lint only
 #
 # Fails on any documentation error: a plugin or role whose documentation does not parse or
@@ -59,6 +60,15 @@ if [ "${1:-}" = "--lint" ]; then
   echo "docs: lint passed in $((SECONDS - started)) s"
   exit 0
 fi
+
+# The fleet report in a real browser (headless Chromium): the tests of
+# tests/unit/test_fleet_report_browser.py, which also write the README's screenshot of a
+# 1,000-host report.
+echo "docs: fleet.html in headless Chromium; screenshot docs/images/fleet-report.png"
+command -v chromium >/dev/null || { echo "docs: chromium is missing; run 'make apt'" >&2; exit 2; }
+mkdir -p "$ROOT/docs/images"
+SEV_SNP_SCREENSHOT="$ROOT/docs/images/fleet-report.png" "$BIN/pytest" -q -p no:cacheprovider \
+  "$ROOT/tests/unit/test_fleet_report_browser.py"
 
 rm -rf "$SITE"
 mkdir -p "$SITE"

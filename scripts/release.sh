@@ -23,6 +23,13 @@
 #    of the installed copy: the build context is complete and the collection's Python and
 #    system requirements are found. (Building the image needs a base image from a container
 #    registry: ansible-builder build -f execution-environment.yml -t sev-snp-ee:latest.)
+# 5. galaxy-importer (the check Galaxy runs on an upload) on the tarball, offline, in its own
+#    venv (build/galaxy-importer/venv: it pins its own ansible-core and ansible-lint, which
+#    must not leak into .venv), with the `ansible` package of requirements-test.txt beside it
+#    so that the declared dependencies resolve as on an operator's controller. Its
+#    ansible-test step is off here: galaxy-importer would run `ansible-test sanity --docker`
+#    with an image from a registry; `make sanity` runs the same sanity tests locally.
+#    Any error fails the release; its warnings are printed (there should be none).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -32,6 +39,8 @@ OUT="$ROOT/build/release"
 SRC="$OUT/src/ansible_collections/coco/sev_snp"
 INSTALL="$OUT/installed"
 WORK="$OUT/work"
+GALAXY_IMPORTER_VERSION=0.4.44
+IMPORTER_VENV="${IMPORTER_VENV:-$ROOT/build/galaxy-importer/venv}"
 started=$SECONDS
 
 for tool in ansible-galaxy ansible-doc ansible-playbook antsibull-changelog ansible-builder python; do
@@ -198,6 +207,54 @@ for needed in cryptography libvirt-python lxml libvirt-devel; do
     echo "release: ansible-builder introspect does not see $needed in the installed collection" >&2
     cat "$WORK/introspect.txt" >&2; exit 1; }
 done
+
+# --- 5. galaxy-importer ------------------------------------------------------------------------
+step "galaxy-importer $GALAXY_IMPORTER_VERSION on the tarball (own venv: $IMPORTER_VENV)"
+ansible_pin="$(grep -E '^ansible==' "$ROOT/requirements-test.txt")"
+if [ "$(cat "$IMPORTER_VENV/.installed" 2>/dev/null)" != "galaxy-importer==$GALAXY_IMPORTER_VERSION $ansible_pin" ]; then
+  rm -rf "$IMPORTER_VENV"
+  "${PYTHON:-python3}" -m venv "$IMPORTER_VENV"
+  "$IMPORTER_VENV/bin/pip" install -q --disable-pip-version-check \
+    "galaxy-importer==$GALAXY_IMPORTER_VERSION" "$ansible_pin" > "$OUT/importer-pip.log" 2>&1 || {
+    echo "release: could not install galaxy-importer into $IMPORTER_VENV:" >&2
+    grep -v 'is ignored: it is neither' "$OUT/importer-pip.log" | tail -20 >&2; exit 1; }
+  echo "galaxy-importer==$GALAXY_IMPORTER_VERSION $ansible_pin" > "$IMPORTER_VENV/.installed"
+fi
+importer_dir="$OUT/galaxy-importer"
+mkdir -p "$importer_dir/tmp"
+cat > "$importer_dir/galaxy-importer.cfg" <<CFG
+[galaxy-importer]
+run_ansible_test = false
+run_ansible_doc = true
+run_ansible_lint = true
+offline_ansible_lint = true
+check_changelog = true
+ansible_local_tmp = $importer_dir/tmp
+tmp_root_dir = $importer_dir/tmp
+CFG
+# A clean environment: only the importer's venv on PATH, no collections path of ours.
+set +e
+(cd "$importer_dir" && env -i HOME="$HOME" LANG=C.UTF-8 PATH="$IMPORTER_VENV/bin:/usr/bin:/bin" \
+   GALAXY_IMPORTER_CONFIG="$importer_dir/galaxy-importer.cfg" \
+   "$IMPORTER_VENV/bin/python" -m galaxy_importer.main "$tarball") > "$importer_dir/importer.log" 2>&1
+importer_rc=$?
+set -e
+grep -E '^(WARNING|ERROR|CRITICAL)' "$importer_dir/importer.log" > "$importer_dir/findings.txt" || true
+warnings="$(grep -c '^WARNING' "$importer_dir/findings.txt" || true)"
+errors="$(grep -cE '^(ERROR|CRITICAL)' "$importer_dir/findings.txt" || true)"
+if [ "$warnings" != 0 ]; then
+  echo "release: galaxy-importer warnings ($warnings):"
+  grep '^WARNING' "$importer_dir/findings.txt" | sed 's/^/  /'
+fi
+if [ "$importer_rc" != 0 ] || [ "$errors" != 0 ] \
+   || ! grep -q 'Importer processing completed successfully' "$importer_dir/importer.log" \
+   || [ ! -s "$importer_dir/importer_result.json" ]; then
+  echo "release: galaxy-importer refused the tarball (exit code $importer_rc, $errors errors);" \
+       "Galaxy would refuse the upload. Its log ($importer_dir/importer.log) ends:" >&2
+  tail -40 "$importer_dir/importer.log" >&2
+  exit 1
+fi
+echo "  galaxy-importer: imported, $warnings warnings ($importer_dir/importer_result.json)"
 
 if [ "${#doc_failures[@]}" != 0 ]; then
   echo "release: FAILED, documentation that does not render from the installed copy:" >&2

@@ -52,6 +52,8 @@ ARGUMENT_SPEC = {
     "result_var": {"type": "str", "default": "sev_snp_host_facts_result"},
     "dest": {"type": "path", "default": "sev_snp_report"},
     "keep": {"type": "int", "default": DEFAULT_KEEP},
+    "bios": {"type": "bool", "default": False},
+    "bios_var": {"type": "str", "default": "sev_snp_bios_check"},
 }
 
 
@@ -174,7 +176,11 @@ class ActionModule(ActionBase):
         for host in hosts:
             if host in hostvars and result_var in hostvars[host]:
                 results[host] = _plain(hostvars[host][result_var])
-        report = build_report(hosts, results, generated_at=_now(), inventory_hosts=inventory_hosts)
+        bios = None
+        if args["bios"]:
+            bios = dict((host, _plain(hostvars[host][args["bios_var"]])) for host in hosts
+                        if host in hostvars and args["bios_var"] in hostvars[host])
+        report = build_report(hosts, results, generated_at=_now(), inventory_hosts=inventory_hosts, bios=bios)
         partial = report["scope"]["partial"]
 
         names = _run_names(directory)

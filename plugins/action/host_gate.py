@@ -25,7 +25,6 @@ ARGUMENT_SPEC = dict(
     min_snp_build=dict(type="raw"),
     ignore=dict(type="list", elements="str", default=[]),
     facts=dict(type="dict"),
-    arguments_only=dict(type="bool", default=False),
 )
 
 
@@ -78,11 +77,6 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail("coco.sev_snp.host_gate: %s" % "; ".join(validation.error_messages))
         args = validation.validated_parameters
         min_snp_api, min_snp_build = checked_minimums(args)
-        if args["arguments_only"]:
-            result.update(changed=False, min_snp_api=min_snp_api, min_snp_build=min_snp_build,
-                          msg="SEV-SNP gate settings are valid: minimum %s%s." % (
-                              min_snp_api or "any", " build %s" % min_snp_build if min_snp_build else ""))
-            return result
 
         facts = args.get("facts")
         if facts is None:

@@ -10,6 +10,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.coco.sev_snp.plugins.module_utils.bios import (
     DEFAULT_ASID_LIMIT,
     bios_problems as _bios_problems,
+    bmc_failure,
     settings_for_snp,
 )
 
@@ -30,9 +31,19 @@ def bios_settings_for_snp(attributes, registry=None, asid_limit=DEFAULT_ASID_LIM
         raise AnsibleFilterError("bios_settings_for_snp: %s" % exc)
 
 
+def bios_bmc_failure(error, address=""):
+    """A failed Redfish result (or its message) -> the BMC failure problem, with its label and fix."""
+    if isinstance(error, dict):
+        # redfish_info puts the reason of a failed read under redfish_facts as well as (or instead of) msg.
+        inner = ((error.get("redfish_facts") or {}).get("bios_attribute") or {}).get("msg") or ""
+        error = " ".join(str(part) for part in (error.get("msg") or "", inner) if part)
+    return bmc_failure(error, address)
+
+
 class FilterModule(object):
     def filters(self):
         return {
             "bios_problems": bios_problems,
+            "bios_bmc_failure": bios_bmc_failure,
             "bios_settings_for_snp": bios_settings_for_snp,
         }

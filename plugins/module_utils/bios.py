@@ -27,7 +27,13 @@ SNP_MEMORY_COVERAGE_DISABLED = "bios_snp_memory_coverage_disabled"
 IOMMU_DISABLED = "bios_iommu_disabled"
 SEV_ASID_SPACE = "bios_sev_asid_space"
 SETTINGS_UNKNOWN = "bios_settings_unknown"
-PROBLEM_ORDER = (SETTINGS_UNKNOWN, SMEE_DISABLED, SNP_DISABLED, SNP_MEMORY_COVERAGE_DISABLED,
+# Why the BIOS could not be read through the BMC (bmc_failure).
+BMC_CREDENTIALS_REFUSED = "bios_bmc_credentials_refused"
+BMC_CERTIFICATE_UNVERIFIED = "bios_bmc_certificate_unverified"
+BMC_UNREACHABLE = "bios_bmc_unreachable"
+BMC_READ_FAILED = "bios_bmc_read_failed"
+PROBLEM_ORDER = (BMC_CREDENTIALS_REFUSED, BMC_CERTIFICATE_UNVERIFIED, BMC_UNREACHABLE, BMC_READ_FAILED,
+                 SETTINGS_UNKNOWN, SMEE_DISABLED, SNP_DISABLED, SNP_MEMORY_COVERAGE_DISABLED,
                  IOMMU_DISABLED, SEV_ASID_SPACE)
 
 # What each setting is called in messages.
@@ -227,15 +233,17 @@ def _asid_problem(entry, name, value, asid_limit):
 def bios_problems(attributes, asid_limit=DEFAULT_ASID_LIMIT):
     """Problems of a Redfish ``Bios.Attributes`` mapping for SEV-SNP, in PROBLEM_ORDER.
 
-    Each is ``{id, severity, message, fix, attribute, current, wanted}``. Off is an error;
-    Auto and values that are neither on nor off are warnings. When no attribute of
-    BIOS_TABLE is present at all, the one problem is ``bios_settings_unknown``: an empty list
-    always means every SNP setting the BMC reports was seen and is on.
+    Each is ``{id, severity, message, fix, attribute, current, wanted}``. Off is an error:
+    SEV-SNP cannot work, so the fleet report counts the host not ready. Auto and values that
+    are neither on nor off are warnings. When no attribute of BIOS_TABLE is present at all,
+    the one problem is ``bios_settings_unknown``, a warning: an empty list always means every
+    SNP setting the BMC reports was seen and is on, while names this table does not know are
+    no evidence that SNP cannot work (the host's own readiness then decides).
     """
     asid_limit = check_asid_limit(asid_limit)
     found = _matches(attributes)
     if not found:
-        return [problem(SETTINGS_UNKNOWN, ERROR,
+        return [problem(SETTINGS_UNKNOWN, WARNING,
                         "None of the BIOS attributes is a known SEV-SNP setting (%d attributes read), so the "
                         "SNP firmware settings cannot be judged." % len(attributes),
                         "Check SMEE, SEV-SNP support, SNP memory (RMP table) coverage, the IOMMU and the "
@@ -346,5 +354,63 @@ def settings_for_snp(attributes, registry=None, asid_limit=DEFAULT_ASID_LIMIT):
     return changes
 
 
-__all__ = ["BIOS_TABLE", "DEFAULT_ASID_LIMIT", "PROBLEM_ORDER", "base_name", "bios_problems", "settings_for_snp",
-           "switch_state", "table_entry"]
+# How each BMC failure is named: (column label, what the BMC did, the fix). The role's
+# failure messages and the fleet report's BIOS column both come from here.
+_BMC_FAILURES = {
+    BMC_CREDENTIALS_REFUSED: (
+        "BMC refused the credentials",
+        "refused the credentials (HTTP 401/403)",
+        "Check sev_snp_bmc_username and sev_snp_bmc_password for this host (the password in a vault)."),
+    BMC_CERTIFICATE_UNVERIFIED: (
+        "BMC certificate not verified",
+        "presented a TLS certificate that could not be verified",
+        "Give the CA of the BMC's certificate in sev_snp_bmc_ca_path (or, for a self-signed one you cannot "
+        "replace, sev_snp_bmc_validate_certs=false)."),
+    BMC_UNREACHABLE: (
+        "BMC unreachable",
+        "cannot be reached",
+        "Check sev_snp_bmc_address, that the BMC is up and that this controller may reach it on HTTPS."),
+    BMC_READ_FAILED: (
+        "BMC not read",
+        "could not be read",
+        "Read the BMC's answer above; run the coco.sev_snp.bios playbook with -l HOST -vvv for the whole "
+        "exchange."),
+}
+_CREDENTIALS_REFUSED = re.compile(r"HTTP Error 40[13]\b")
+_CERTIFICATE_UNVERIFIED = re.compile(r"CERTIFICATE_VERIFY_FAILED|certificate verify failed", re.IGNORECASE)
+_UNREACHABLE = re.compile(r"URL Error|timed out|Connection refused|No route to host|Name or service not known|"
+                          r"Temporary failure in name resolution|Network is unreachable", re.IGNORECASE)
+
+
+def bmc_failure_id(error):
+    """Which BMC failure an error text (community.general.redfish_* or uri) describes."""
+    text = error if isinstance(error, str) else ""
+    if _CREDENTIALS_REFUSED.search(text):
+        return BMC_CREDENTIALS_REFUSED
+    if _CERTIFICATE_UNVERIFIED.search(text):
+        return BMC_CERTIFICATE_UNVERIFIED
+    if _UNREACHABLE.search(text):
+        return BMC_UNREACHABLE
+    return BMC_READ_FAILED
+
+
+def bmc_failure(error, address):
+    """The problem of a BMC whose BIOS could not be read: ``{id, severity, message, fix, label, reason, error}``.
+
+    A warning: the BIOS settings are unknown, which says nothing about whether SNP works, so
+    the host's readiness rests on its own evidence. ``label`` names the failure in the fleet
+    report's BIOS column, ``reason`` completes "the BMC at ADDRESS ...", ``error`` is what the
+    BMC (or the connection) said, on one line.
+    """
+    said = " ".join(str(error if error is not None else "").split())
+    failure_id = bmc_failure_id(said)
+    label, reason, fix = _BMC_FAILURES[failure_id]
+    message = "The BMC at %s %s, so the BIOS settings were not checked.%s" % (
+        address, reason, (" BMC said: %s" % said) if said else "")
+    item = problem(failure_id, WARNING, message, fix)
+    item.update({"label": label, "reason": reason, "error": said})
+    return item
+
+
+__all__ = ["BIOS_TABLE", "DEFAULT_ASID_LIMIT", "PROBLEM_ORDER", "base_name", "bios_problems", "bmc_failure",
+           "bmc_failure_id", "settings_for_snp", "switch_state", "table_entry"]

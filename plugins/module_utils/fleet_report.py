@@ -22,6 +22,9 @@ import html
 import json
 import re
 
+from ansible_collections.coco.sev_snp.plugins.module_utils.host_model import decide
+from ansible_collections.coco.sev_snp.plugins.module_utils.problems import blocking
+
 REPORT_FORMAT = "coco.sev_snp.fleet_report/1"
 
 STATUS_READY = "ready"
@@ -237,6 +240,7 @@ def _empty_row(host, status, error=None, reason_id=None):
         "problem_ids": [problem["id"] for problem in problems],
         "problems": problems,
         "error": error,
+        "bios": None,
     }
 
 
@@ -250,12 +254,25 @@ def _not_checked_row(host, status, result):
     return _empty_row(host, status, _error_text(result), FACTS_MODULE_FAILED)
 
 
-def row_from_result(host, result):
+# row_from_result without a BIOS check: the row has no BIOS cell.
+_NO_BIOS = object()
+
+
+def row_from_result(host, result, bios=_NO_BIOS):
     """One report row from what ``host_facts`` returned for ``host``.
 
     ``result`` is the registered task result (a dict) or ``None`` when the host has no
-    result at all, for example because it left the play before the check ran.
+    result at all, for example because it left the play before the check ran. ``bios``,
+    when given, is the host's BIOS check (see bios_cell; None: nothing was recorded).
     """
+    row = _row_from_result(host, result)
+    if bios is _NO_BIOS:
+        return row
+    facts = _section(_section(result, "ansible_facts"), "sev_snp") if isinstance(result, dict) else {}
+    return _with_bios(row, facts, bios)
+
+
+def _row_from_result(host, result):
     if result is None:
         return _empty_row(host, STATUS_FAILED,
                           "no result recorded: the host left the play before its facts were gathered",
@@ -297,6 +314,80 @@ def row_from_result(host, result):
     return row
 
 
+# ------------------------------------------------------------------------------ BIOS
+
+# The BIOS column (check_host -e sev_snp_check_bios=true): what the host's BMC reported.
+BIOS_OK = "ok"
+BIOS_PROBLEMS = "problems"
+BIOS_BMC_FAILED = "bmc_failed"
+BIOS_NOT_CHECKED = "not_checked"
+
+
+def _bios_problem_text(item):
+    """``bios_smee_disabled (set AmdSecureMemoryEncryption=Enabled)``: the id and the exact change."""
+    if item["attribute"] is None:
+        return item["id"]
+    return "%s (set %s=%s)" % (item["id"], item["attribute"], item["wanted"])
+
+
+def bios_cell(check):
+    """The row's BIOS cell ``{state, bmc, text}`` and the problems it adds, from one host's BIOS check.
+
+    ``check`` is what check_host's BIOS step recorded for the host (the role sev_snp_bios,
+    tasks_from check: ``{checked, bmc, problems, failure, reason}``), or None when the step
+    recorded nothing. A BMC that could not be read is never "ok": its failure is the cell and
+    a problem (a warning, with its fix); the BIOS problems keep their severity, so an error
+    among them makes the host not ready (row_from_result).
+    """
+    if not isinstance(check, dict):
+        return ({"state": BIOS_NOT_CHECKED, "bmc": None,
+                 "text": "not checked: the BIOS step recorded nothing for this host"}, [])
+    bmc = _text_or_none(check.get("bmc"))
+    if check.get("checked") is not True:
+        reason = clean_text(check.get("reason")) or "no BMC variables (sev_snp_bmc_address)"
+        return {"state": BIOS_NOT_CHECKED, "bmc": bmc, "text": "not checked: " + reason}, []
+    failure = check.get("failure")
+    if failure is not None:
+        failure = failure if isinstance(failure, dict) else {"message": failure}
+        item = _problems({"problems": [dict(failure, id=failure.get("id") or "bios_bmc_read_failed",
+                                            severity=failure.get("severity") or "warning")]})[0]
+        said = clean_text(failure.get("error")) or item["message"]
+        label = clean_text(failure.get("label")) or "BMC not read"
+        return {"state": BIOS_BMC_FAILED, "bmc": bmc, "text": "%s: %s" % (label, said) if said else label}, [item]
+    raw = check.get("problems")
+    if not isinstance(raw, list):
+        item = {"id": "bios_bmc_read_failed", "severity": "warning",
+                "message": "The BIOS check of this host returned no problem list, so its BIOS settings are unknown.",
+                "fix": "Re-run check_host with -e sev_snp_check_bios=true -l HOST -vvv."}
+        return {"state": BIOS_BMC_FAILED, "bmc": bmc, "text": "BMC not read: no problem list"}, [item]
+    problems = _problems({"problems": raw})
+    for item, source in zip(problems, raw):
+        source = source if isinstance(source, dict) else {}
+        item["attribute"] = _text_or_none(source.get("attribute"))
+        item["wanted"] = clean_text(source.get("wanted"))
+    if not problems:
+        return {"state": BIOS_OK, "bmc": bmc, "text": "ok"}, []
+    text = ", ".join(_bios_problem_text(item) for item in problems)
+    for item in problems:
+        del item["attribute"], item["wanted"]
+    return {"state": BIOS_PROBLEMS, "bmc": bmc, "text": text}, problems
+
+
+def _with_bios(row, facts, check):
+    """The row with its BIOS cell; the BIOS problems join the row's and, through decide, its readiness."""
+    cell, problems = bios_cell(check)
+    row["bios"] = cell
+    if not problems:
+        return row
+    row["problems"] = row["problems"] + problems
+    row["problem_ids"] = [problem["id"] for problem in row["problems"]]
+    if row["ready"] is True and blocking(problems):
+        # The one decision, over the host's problems and the BIOS ones together.
+        row["ready"] = decide(dict(facts, problems=list(facts.get("problems") or []) + problems))["ready"]
+        row["status"] = STATUS_READY if row["ready"] else STATUS_NOT_READY
+    return row
+
+
 _DIGITS = re.compile(r"(\d+)")
 
 
@@ -309,10 +400,12 @@ def _row_key(row):
     return (STATUSES.index(row["status"]), _name_key(row["host"]), row["host"])
 
 
-def build_rows(hosts, results):
+def build_rows(hosts, results, bios=None):
     """Rows for every host in ``hosts``, looking each up in ``results``; sorted by status, then name.
 
-    A host missing from ``results`` still gets a row: nobody is silently dropped.
+    A host missing from ``results`` still gets a row: nobody is silently dropped. With
+    ``bios`` (host -> BIOS check, when the run checked BIOS settings) every row gets a BIOS
+    cell, "not checked" for a host missing from it.
     """
     rows = []
     seen = set()
@@ -320,7 +413,10 @@ def build_rows(hosts, results):
         if host in seen:
             continue
         seen.add(host)
-        rows.append(row_from_result(host, results.get(host)))
+        if bios is None:
+            rows.append(row_from_result(host, results.get(host)))
+        else:
+            rows.append(row_from_result(host, results.get(host), bios.get(host)))
     rows.sort(key=_row_key)
     return rows
 
@@ -400,19 +496,21 @@ def scope_line(scope):
                                                      scope["not_covered"]))
 
 
-def build_report(hosts, results, generated_at=None, inventory_hosts=None):
+def build_report(hosts, results, generated_at=None, inventory_hosts=None, bios=None):
     """The whole report document: metadata, scope, summary, problems and rows (JSON-serialisable).
 
     ``inventory_hosts`` is every host of the inventory (``groups['all']``); when some of
-    them are not in ``hosts`` the report says it covers only part of the inventory.
+    them are not in ``hosts`` the report says it covers only part of the inventory. ``bios``
+    (host -> BIOS check) adds the BIOS column; None leaves it out (``bios_checked`` false).
     """
-    rows = build_rows(hosts, results)
+    rows = build_rows(hosts, results, bios)
     if generated_at is None:
         generated_at = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
     return {
         "format": REPORT_FORMAT,
         "generated_at": generated_at,
         "scope": _scope(hosts, inventory_hosts),
+        "bios_checked": bios is not None,
         "summary": summarize(rows),
         "by_problem": group_by_problem(rows),
         "hosts": rows,
@@ -566,13 +664,26 @@ def _problems_or_error_md(row):
 
 MARKDOWN_COLUMNS = ("Host", "Status", "Generation", "SNP firmware", "IOMMU", "msr", "Reboot pending",
                     "Problems")
+BIOS_COLUMN = "BIOS"
+
+
+def columns(report):
+    """The table's columns: the BIOS one, before Problems, only when the run checked BIOS settings."""
+    if not report.get("bios_checked"):
+        return MARKDOWN_COLUMNS
+    return MARKDOWN_COLUMNS[:-1] + (BIOS_COLUMN, MARKDOWN_COLUMNS[-1])
+
+
+def _bios_text(row):
+    return (row.get("bios") or {}).get("text") or ""
 
 
 def markdown_table(report):
     """The table alone, one row per host: what the play prints."""
+    header = columns(report)
     lines = [
-        "| " + " | ".join(MARKDOWN_COLUMNS) + " |",
-        "|" + "|".join(["---"] * len(MARKDOWN_COLUMNS)) + "|",
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join(["---"] * len(header)) + "|",
     ]
     for row in report["hosts"]:
         cells = [
@@ -585,6 +696,8 @@ def markdown_table(report):
             md_text(_pending_text(row)),
             _problems_or_error_md(row),
         ]
+        if report.get("bios_checked"):
+            cells.insert(-1, md_text(_bios_text(row)))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -743,15 +856,23 @@ def _host_link(host, anchors):
     return '<a href="#%s">%s</a>' % (anchor, h(host)) if anchor else h(host)
 
 
+def _html_bios_cell(row):
+    bios = row.get("bios") or {}
+    if bios.get("state") == BIOS_BMC_FAILED:
+        return '<span class="error-text">%s</span>' % h(bios.get("text"))
+    return _cell(bios.get("text"))
+
+
 def _html_rows(report, anchors):
     out = []
     for row in report["hosts"]:
-        out.append(
-            "<tr><td class=\"host\">%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
-            "<td>%s</td><td>%s</td></tr>" % (
-                _host_link(row["host"], anchors), _badge(row["status"]), _cell(row["generation"]),
-                _cell(_firmware_text(row)), _cell(row["iommu_mode"]), _cell(_msr_text(row)),
-                _cell(_pending_text(row)), _html_problem_cell(row)))
+        cells = [_host_link(row["host"], anchors), _badge(row["status"]), _cell(row["generation"]),
+                 _cell(_firmware_text(row)), _cell(row["iommu_mode"]), _cell(_msr_text(row)),
+                 _cell(_pending_text(row)), _html_problem_cell(row)]
+        if report.get("bios_checked"):
+            cells.insert(-1, _html_bios_cell(row))
+        out.append('<tr><td class="host">%s</td>%s</tr>' % (
+            cells[0], "".join("<td>%s</td>" % cell for cell in cells[1:])))
     return "\n".join(out)
 
 
@@ -804,6 +925,100 @@ def _html_unchecked(report):
     return "<h2>Not checked</h2>\n<ul>\n%s\n</ul>" % items
 
 
+# The chart: inline SVG (no script, nothing fetched), drawn from the summary and by_problem.
+CHART_TOP_PROBLEMS = 8
+_CHART_WIDTH = 760
+_CHART_LABEL_X = 250          # labels end here; bars start here
+_CHART_BAR_MAX = 400          # a bar as long as the whole fleet
+_CHART_ROW = 22
+_CHART_LABEL_CHARS = 34
+
+_CHART_CSS = """
+.chart { display: block; max-width: 100%; height: auto; margin: 0 0 24px; }
+.chart text { font: 12px system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; fill: #101828; }
+.chart text.head { font-weight: 700; font-size: 13px; }
+.chart text.num { fill: #475467; }
+.chart rect.track { fill: var(--soft); }
+.chart rect.bar { fill: var(--off); }
+.chart .ready rect.bar { fill: var(--ok); } .chart .not_ready rect.bar { fill: var(--warn); }
+.chart .failed rect.bar, .chart .error rect.bar { fill: var(--bad); }
+.chart .warning rect.bar { fill: var(--warn); }
+"""
+
+
+def top_problems(report, limit=CHART_TOP_PROBLEMS):
+    """The problems that stop the most hosts first: count, then errors before warnings, then id."""
+    groups = sorted(report.get("by_problem") or [],
+                    key=lambda group: (-group["count"], SEVERITIES.index(group["severity"]), group["id"]))
+    return groups[:limit]
+
+
+def _chart_label(value):
+    text = _text(value)
+    return text if len(text) <= _CHART_LABEL_CHARS else text[:_CHART_LABEL_CHARS - 1] + "\u2026"
+
+
+def _chart_bar(y, kind, key, value, label, count, total, tooltip):
+    """One row: label, a track the length of the fleet, the bar, and "count (share %)"."""
+    width = _CHART_BAR_MAX * count / total if total else 0
+    if count and width < 2:
+        width = 2  # a host or two in a big fleet stays visible
+    share = int(round(100.0 * count / total)) if total else 0
+    return (
+        '<g class="%s" data-%s="%s" data-count="%d"><title>%s</title>'
+        '<text x="%d" y="%d" text-anchor="end">%s</text>'
+        '<rect class="track" x="%d" y="%d" width="%d" height="14" rx="3"/>'
+        '<rect class="bar" x="%d" y="%d" width="%.1f" height="14" rx="3"/>'
+        '<text class="num" x="%.1f" y="%d">%d (%d%%)</text></g>' % (
+            h(kind), key, h(value), count, h(tooltip),
+            _CHART_LABEL_X - 8, y + 12, h(_chart_label(label)),
+            _CHART_LABEL_X, y + 1, _CHART_BAR_MAX,
+            _CHART_LABEL_X, y + 1, width,
+            _CHART_LABEL_X + width + 6, y + 12, count, share))
+
+
+def html_chart(report, limit=CHART_TOP_PROBLEMS):
+    """Inline SVG: hosts per status, then the problems that stop the most hosts, bars to scale.
+
+    Every bar is drawn against the whole fleet, so a problem's bar says at a glance how much
+    of the fleet its fix concerns. Empty for a report without hosts.
+    """
+    summary = report["summary"]
+    total = summary.get("total", 0)
+    if not total:
+        return ""
+    out = []
+    y = 0
+    out.append('<text class="head" x="0" y="%d">Hosts by status (%s)</text>' % (y + 14, h(_hosts_count(total))))
+    y += _CHART_ROW + 4
+    for status in (STATUS_READY, STATUS_NOT_READY, STATUS_UNREACHABLE, STATUS_FAILED):
+        count = summary.get(status, 0)
+        out.append(_chart_bar(y, status, "status", status, STATUS_LABELS[status], count, total,
+                              "%s: %s" % (STATUS_LABELS[status], _hosts_count(count))))
+        y += _CHART_ROW
+    groups = report.get("by_problem") or []
+    shown = top_problems(report, limit)
+    if shown:
+        y += 12
+        out.append('<text class="head" x="0" y="%d">Top problems, by hosts affected</text>' % (y + 14))
+        y += _CHART_ROW + 4
+        for group in shown:
+            out.append(_chart_bar(y, group["severity"], "problem", group["id"], group["id"], group["count"], total,
+                                  "%s (%s): %s; fix: %s" % (group["id"], group["severity"],
+                                                            _hosts_count(group["count"]), group["fix"] or "none given")))
+            y += _CHART_ROW
+        if len(groups) > len(shown):
+            more = len(groups) - len(shown)
+            out.append('<text class="num" x="%d" y="%d">and %d more problem%s under By problem</text>' % (
+                _CHART_LABEL_X, y + 12, more, "" if more == 1 else "s"))
+            y += _CHART_ROW
+    height = y + 4
+    return ('<svg class="chart" xmlns="http://www.w3.org/2000/svg" role="img" width="%d" height="%d" '
+            'viewBox="0 0 %d %d" aria-label="%s"><title>%s</title>%s</svg>' % (
+                _CHART_WIDTH, height, _CHART_WIDTH, height, h(summary_line(summary)),
+                h(summary_line(summary)), "".join(out)))
+
+
 def render_html(report):
     summary = report["summary"]
     anchors = _anchors(report)
@@ -811,7 +1026,7 @@ def render_html(report):
         '<div class="card %s%s"><span class="n">%d</span>%s</div>' % (
             status, "" if summary.get(status, 0) else " zero", summary.get(status, 0), h(STATUS_LABELS[status]))
         for status in (STATUS_READY, STATUS_NOT_READY, STATUS_UNREACHABLE, STATUS_FAILED))
-    header = "".join("<th>%s</th>" % h(column) for column in MARKDOWN_COLUMNS)
+    header = "".join("<th>%s</th>" % h(column) for column in columns(report))
     scope = scope_line(report.get("scope") or {})
     by_problem = _html_by_problem(report, anchors)
     details = _html_details(report, anchors)
@@ -821,11 +1036,12 @@ def render_html(report):
         '<meta http-equiv="Content-Security-Policy" content="%s">' % h(_CSP),
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         "<title>SEV-SNP fleet readiness: %s</title>" % h(summary_line(summary)),
-        "<style>%s</style></head><body><main>" % _CSS,
+        "<style>%s%s</style></head><body><main>" % (_CSS, _CHART_CSS),
         "<h1>SEV-SNP fleet readiness</h1>",
         '<p class="meta">%s &middot; generated %s</p>' % (h(summary_line(summary)), h(report.get("generated_at"))),
         '<p class="partial">%s</p>' % h(scope) if scope else "",
         '<div class="cards">%s</div>' % cards,
+        html_chart(report),
     ]
     if by_problem:
         parts += ["<h2>By problem</h2>", by_problem]

@@ -49,6 +49,9 @@ _CASE_ENDS = (";;", ";&", ";;&")
 # Reserved words that only close or continue a compound command.
 _CONTINUATIONS = frozenset(("then", "elif", "else", "fi", "do", "done", "esac", "}"))
 _STOPPERS = ("exit", "return")
+# Commands whose NAME=VALUE arguments can make NAME a reference to another variable (bash's
+# nameref, -n): a value that names the variable is then an assignment to it.
+_DECLARERS = ("declare", "typeset", "local")
 
 LINUX = "GRUB_CMDLINE_LINUX"
 LINUX_DEFAULT = "GRUB_CMDLINE_LINUX_DEFAULT"
@@ -246,6 +249,9 @@ class _Lexer(object):
                 return self._closed(start, pos + 1)
             elif char == "`":
                 pos = self._backquote_end(pos)
+            elif char == "$" and text.startswith("$", pos + 1):
+                # $$ is a parameter: a ( or { right after it opens nothing.
+                pos += 2
             elif char == "$" and text.startswith("(", pos + 1):
                 pos = self._paren_end(pos)
             elif char == "$" and text.startswith("{", pos + 1):
@@ -295,7 +301,13 @@ class _Lexer(object):
                 pos = self._double_quoted_end(pos)
             elif char == "`":
                 pos = self._backquote_end(pos)
-            elif char == opening:
+            elif char == "$" and text.startswith("$", pos + 1):
+                pos += 2
+            elif char == "$" and text.startswith(opening, pos + 1):
+                depth += 1
+                pos += 2
+            elif char == opening and opening == "(":
+                # Inside ${...} only a nested ${ opens a level; a bare { is a plain character.
                 depth += 1
                 pos += 1
             elif char == closing:
@@ -699,7 +711,8 @@ class _Parser(object):
                             or ("as an argument of %r" % name if not exported else None))
             else:
                 # "export VAR" only marks it for the environment.
-                self.check_word(word, may_name=bool(assigned) or (name == "export" and text[word.start:word.end] == self.variable))
+                self.check_word(word, may_name=(bool(assigned) and name not in _DECLARERS)
+                                or (name == "export" and text[word.start:word.end] == self.variable))
 
 
 def _parse_assignment(lexer, variable, word, value_start, exported):

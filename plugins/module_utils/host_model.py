@@ -29,6 +29,7 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.problems import (
     ordered_unique,
     problem,
 )
+from ansible_collections.coco.sev_snp.plugins.module_utils.sev_firmware import range_name, read_firmware
 from ansible_collections.coco.sev_snp.plugins.module_utils.snp_cmdline import default_options, describe
 from ansible_collections.coco.sev_snp.plugins.module_utils.snp_version import compare_versions
 
@@ -65,6 +66,7 @@ PROBLEM_IDS = (
     "host_files_unreadable",
     # Added by decide() for an operator's minimum and when nothing shows SNP running.
     "snp_firmware_below_minimum",
+    "sev_firmware_unchanged",
     "snp_not_confirmed",
 )
 
@@ -132,11 +134,17 @@ def cpu_generation(vendor, family, model):
     return None, None
 
 
+def amd_cpu(cpu):
+    """(family, model) of an AMD CPU for the SEV firmware names, (None, None) for any other."""
+    if cpu.get("vendor") != "AuthenticAMD":
+        return None, None
+    return cpu.get("family"), cpu.get("model")
+
+
 def sev_firmware_file(family, model):
-    """The file name the ccp driver looks for, e.g. amd_sev_fam19h_model0xh.sbin."""
-    if family is None or model is None:
-        return None
-    return "amd_sev_fam%02xh_model%xxh.sbin" % (family, (model & 0xF0) >> 4)
+    """The model-range file name AMD ships for this CPU, e.g. amd_sev_fam19h_model0xh.sbin
+    (sev_firmware holds the kernel's names and their order)."""
+    return range_name(family, model)
 
 
 def parse_bool_param(text):
@@ -324,10 +332,10 @@ def build_facts(snapshot, options=None):
 
     facts = {
         "problems": [],
-        "firmware": {
-            "sev_api": log["sev_api"], "sev_build": log["sev_build"],
-            "snp_api": log["snp_api"], "snp_build": log["snp_build"],
-        },
+        "firmware": dict(
+            {"sev_api": log["sev_api"], "sev_build": log["sev_build"],
+             "snp_api": log["snp_api"], "snp_build": log["snp_build"]},
+            **(snapshot.get("sev_firmware") or read_firmware(None, *amd_cpu(ev.cpu), parsed_log=log))),
         "cpu": {
             "vendor": ev.cpu["vendor"], "family": ev.cpu["family"], "model": ev.cpu["model"],
             "generation": ev.generation, "model_name": ev.cpu["model_name"],
@@ -394,12 +402,14 @@ def decide(facts, min_snp_api=None, min_snp_build=None, ignore=()):
 
     A host is ready when no error-severity problem holds, its SEV-SNP firmware is at least
     the floor (SNP_MIN_API) and the operator's minimum (min_snp_api, build min_snp_build),
-    and something shows SEV-SNP running. Returns {ready, blocking, ignored}: blocking is the
+    a firmware image staged before this boot (facts.firmware.staged, set by the sev_snp_host
+    role: {file, before}) changed the running version, and something shows SEV-SNP running. Returns {ready, blocking, ignored}: blocking is the
     list of problems (with fixes) that stop the host, minus the ids in ``ignore``.
     min_snp_api must already be checked (snp_version.checked_minimum_api).
     """
     found = blocking(facts.get("problems") or [])
     found.extend(_minimum_problems(facts, min_snp_api, min_snp_build))
+    found.extend(_staged_firmware_problems(facts))
     if not snp_confirmed(facts):
         found.append(problem(
             "snp_not_confirmed", ERROR,
@@ -430,6 +440,34 @@ def _minimum_problems(facts, min_snp_api, min_snp_build):
         reason = "SEV-SNP firmware %s build %s is older than the required %s." % (snp_api, snp_build, wanted)
     return [problem("snp_firmware_below_minimum", ERROR, reason,
                     _firmware_fix((facts.get("cpu") or {}), wanted))]
+
+
+def _version_text(version):
+    return "%s build %s" % (version.get("api"), version.get("build"))
+
+
+def _staged_firmware_problems(facts):
+    """sev_firmware_unchanged: an image was staged and the host rebooted, but the version the
+    PSP reports is the one from before (or none at all)."""
+    firmware = facts.get("firmware") or {}
+    staged = firmware.get("staged")
+    if not isinstance(staged, dict) or not staged.get("file"):
+        return []
+    before, now = staged.get("before"), firmware.get("in_use")
+    if now is not None and now != before:
+        return []
+    if now is None:
+        reason = "the kernel log reports no SEV firmware version after the reboot"
+    else:
+        reason = "the firmware still runs %s after the reboot" % _version_text(now)
+    return [problem(
+        "sev_firmware_unchanged", ERROR,
+        "The SEV firmware image staged as %s did not change the firmware: %s." % (staged["file"], reason),
+        "The AMD Secure Processor takes an image only when it is meant for this CPU and newer than the "
+        "firmware it runs (older ones fail with BAD_SVN/BAD_VERSION, printed only with dynamic debug of ccp). "
+        "Check `dmesg | grep -i -e ccp -e firmware` and the image's version, stage a newer image for this CPU "
+        "(or update the BIOS); to accept the running version, add sev_firmware_unchanged to "
+        "sev_snp_gate_ignore.")]
 
 
 def _problems(ev, facts, kvm):
@@ -592,8 +630,10 @@ def _firmware_fix(cpu, wanted=SNP_MIN_API):
     else:
         where = ("/lib/firmware/amd/amd_sev_fam19h_model0xh.sbin (Milan; model1xh for Genoa, "
                  "modelaxh for Bergamo/Siena)")
-    return ("Install AMD's SEV firmware for this CPU as %s and reboot (the ccp driver loads it at boot), "
-            "or update the BIOS to a release with SEV-SNP firmware %s or newer." % (where, wanted))
+    return ("Install AMD's SEV firmware for this CPU as %s and reboot (the ccp driver loads it at boot; "
+            "coco.sev_snp.enable_host does both with -e sev_snp_host_firmware=package, or =file with "
+            "sev_snp_host_firmware_src), or update the BIOS to a release with SEV-SNP firmware %s or newer."
+            % (where, wanted))
 
 
 def _check_firmware(ev, facts, kvm):

@@ -38,10 +38,25 @@ _ADDRESS = r"(0x[0-9a-fA-F]{1,16})(?![0-9a-fA-F])"
 _VERSION = r"([0-9]+)\s*\.\s*([0-9]+)\s+build\s*:\s*([0-9]+)"
 _SNP_API = re.compile(r"SEV-SNP\s+API\s*:\s*" + _VERSION)
 _SEV_API = re.compile(r"(?<![\w-])SEV\s+API\s*:\s*" + _VERSION)
-_FW_UPDATED_FROM = re.compile(
-    r"SEV firmware updated from (\d+)\.(\d+)\.(\d+) to (\d+)\.(\d+)\.(\d+)")
-_FW_UPDATE_OK = re.compile(r"SEV firmware update successful")
+# "1.55.21": api major, api minor and build as sev_pci_init prints them (%d.%d.%d).
+_TRIPLE = r"([0-9]+)\.([0-9]+)\.([0-9]+)"
+# Lines that report a SEV firmware image loaded by the ccp driver, tried in this order.
+#   up to 6.11  "SEV firmware update successful" (sev_update_firmware) whenever DOWNLOAD_FIRMWARE
+#               succeeded, even with an image of the running version; the line has no versions,
+#               the API lines printed after it carry the new one
+#   6.12 on     "SEV firmware updated from 1.55.21 to 1.55.29" (sev_pci_init), only when the
+#               version changed; an image of the running version prints nothing
+#   runtime     "SEV firmware same as old 1.55.29" (firmware upload through sysfs, no change)
+# Columns: pattern, form, whether the version changed (None: the line does not say).
+_FIRMWARE_UPDATES = (
+    (re.compile(r"SEV firmware updated from " + _TRIPLE + r" to " + _TRIPLE), "updated_from", True),
+    (re.compile(r"SEV firmware update successful"), "update_successful", None),
+    (re.compile(r"SEV firmware same as old " + _TRIPLE), "same_as_old", False),
+)
 _FW_LOAD_FAILED = re.compile(r"firmware: failed to load (amd/\S+)")
+# Debian and Ubuntu kernels log every firmware file they load ("firmware: direct-loading firmware
+# amd/amd_sev_fam19h_model0xh.sbin"); mainline logs it only with dynamic debug.
+_FW_LOADED = re.compile(r"direct-loading (?:firmware )?(amd/(?:amd_sev_\S+|sev\.fw))")
 
 _SEV_PROBE = re.compile(r"\bsev enabled\b")
 _PSP_ENABLED = re.compile(r"\bpsp enabled\b")
@@ -217,6 +232,33 @@ def _version(match):
     return "%d.%d" % (major, minor), build
 
 
+def _triple(match, first):
+    """{'api': '1.55', 'build': 21} from three groups starting at ``first``, or None when a part
+    is beyond the u8 the firmware reports."""
+    major, minor, build = (_bounded_int(match.group(first + index), _U8) for index in (0, 1, 2))
+    if major is None or minor is None or build is None:
+        return None
+    return {"api": "%d.%d" % (major, minor), "build": build}
+
+
+def _firmware_update(message):
+    """The firmware update a line reports: {'form', 'changed', 'from', 'to'} (versions as _triple
+    gives them, None where the line has none), None for another line, False for an update line
+    whose numbers the firmware cannot have printed."""
+    for pattern, form, changed in _FIRMWARE_UPDATES:
+        match = pattern.search(message)
+        if not match:
+            continue
+        versions = [_triple(match, first) for first in range(1, len(match.groups()), 3)]
+        if None in versions:
+            return False
+        if form == "same_as_old":
+            versions = versions * 2
+        before, after = (versions + [None, None])[:2]
+        return {"form": form, "changed": changed, "from": before, "to": after}
+    return None
+
+
 def _empty_result():
     return {
         "lines": 0,
@@ -229,6 +271,8 @@ def _empty_result():
         "snp_api": None,
         "snp_build": None,
         "firmware_updated": False,
+        "firmware_update": None,
+        "firmware_file_loaded": None,
         "firmware_files_missing": [],
         "psp_devices": [],
         "sev_devices": [],
@@ -408,12 +452,20 @@ def _scan_line(message, result, psp_devices, sev_devices):
         result["snp_init_error"] = None
         return True
 
-    if _FW_UPDATED_FROM.search(message) or _FW_UPDATE_OK.search(message):
-        result["firmware_updated"] = True
+    update = _firmware_update(message)
+    if update is not None:
+        if update is False:
+            return False
+        result["firmware_update"] = update
+        result["firmware_updated"] = result["firmware_updated"] or update["changed"] is not False
         return True
     match = _FW_LOAD_FAILED.search(message)
     if match:
         _add_once(result["firmware_files_missing"], match.group(1))
+        return True
+    match = _FW_LOADED.search(message)
+    if match:
+        result["firmware_file_loaded"] = match.group(1)
         return True
 
     for key, pattern, follow_up in _INIT_FAILURES:

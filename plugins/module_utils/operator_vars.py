@@ -31,14 +31,17 @@ PLAYBOOK_VARS = {
     "sev_snp_min_snp_build": ("check_host", "enable_host"),
     "sev_snp_gate_ignore": ("check_host", "enable_host"),
     "sev_snp_kernel_flavour": ("check_host",),
+    "sev_snp_check_bios": ("check_host",),
 }
 
 # Registered results and facts the playbooks and roles set (and host_facts/guest_facts inject).
 SET_BY_COLLECTION = frozenset((
     "sev_snp_attest_kds",
+    "sev_snp_attest_measurement_source",
     "sev_snp_attest_result",
     "sev_snp_attest_snpguest_result",
     "sev_snp_bios_changes",
+    "sev_snp_bios_check",
     "sev_snp_bios_problems",
     "sev_snp_bios_ready",
     "sev_snp_bios_reset_required",
@@ -48,7 +51,6 @@ SET_BY_COLLECTION = frozenset((
     "sev_snp_host_attest_verify",
     "sev_snp_host_changed",
     "sev_snp_host_facts_result",
-    "sev_snp_host_outcome",
     "sev_snp_host_ready",
     "sev_snp_host_reboot_pending_reason",
     "sev_snp_host_reboot_reasons",

@@ -25,6 +25,10 @@ description:
     the VCEK/VLEK issuer; a chain of another product is refused, never silently replaced.
   - Optionally checks the nonce (report_data), the launch measurement, host_data, a minimum
     TCB, the VMPL, and refuses guests whose policy allows debugging.
+  - With O(policy), also checks everything an attestation policy file requires (allowed
+    measurements, minimum TCB, guest policy bits, VMPL, host_data, products); the options given
+    as well apply in addition, so both must hold. RV(applied) says which policy and which
+    measurements were checked.
   - B(Controller-side.) This module reads files where it runs and needs the Python
     C(cryptography) package there. Run it delegated to C(localhost) on the files that
     M(ansible.builtin.fetch) brought back from the guest and M(coco.sev_snp.kds_fetch)
@@ -96,6 +100,24 @@ options:
       - Check certificate validity at this time (ISO 8601, for example C(2025-06-01T00:00:00Z))
         instead of now, to re-verify archived evidence. VLEKs are valid for one year only.
     type: str
+  policy:
+    description:
+      - Path of an attestation policy (YAML) on the host the module runs on. Format, version 1
+        (every key but C(version) optional; unknown keys and malformed values are errors, so a typo
+        never loosens a policy).
+      - C(version) - C(1).
+      - C(measurements) - list of allowed launch measurements, 96 hex digits each (quote them); a
+        rollout lists the old and the new image.
+      - C(min_tcb) - minimum reported TCB per component (C(bootloader), C(tee), C(snp), C(microcode),
+        C(fmc) on Turin).
+      - C(guest_policy) - required guest policy bits, each C(true) or C(false) (C(debug), C(migrate_ma),
+        C(smt), C(single_socket), C(cxl_allow), C(mem_aes_256_xts), C(rapl_dis), C(ciphertext_hiding),
+        C(page_swap_disable)).
+      - C(vmpl) - the VMPL (0-3) the report must have been requested at.
+      - C(host_data) - expected HOST_DATA, 64 hex digits.
+      - C(products) - allowed processor products (C(Milan), C(Genoa), C(Turin)).
+      - The collection's C(docs/examples/attestation-policy.yml) is a complete example.
+    type: path
 extends_documentation_fragment:
   - coco.sev_snp.read_only
 attributes:
@@ -186,6 +208,23 @@ signing_key:
   returned: success
   type: str
   sample: VCEK
+applied:
+  description: What was checked beyond the signature, so a result says which expectations it met.
+  returned: success
+  type: dict
+  contains:
+    policy:
+      description: C(path) and C(sha256) of the O(policy) file, or null without one.
+      type: dict
+      returned: success
+    measurements:
+      description:
+        - The launch measurements the report had to match (from O(expected_measurement) and the policy's
+          C(measurements)); empty when no measurement was checked.
+      type: list
+      elements: str
+      returned: success
+  sample: {policy: {path: /srv/sev-snp/policy.yml, sha256: 9f86d081...}, measurements: [836d70ef...]}
 failed_check:
   description: Name of the first check that failed.
   returned: failure
@@ -236,7 +275,7 @@ import datetime
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.coco.sev_snp.plugins.module_utils import amd_certs
+from ansible_collections.coco.sev_snp.plugins.module_utils import amd_certs, attestation_policy
 
 
 def _read(module, name, limit):
@@ -262,6 +301,16 @@ def _validity_time(module):
     return when
 
 
+def _applied(module, policy, policy_applied):
+    measurements = []
+    if module.params["expected_measurement"]:
+        measurements.append(amd_certs.expected_hex(module.params["expected_measurement"], 48, "expected_measurement", True))
+    for value in (policy or {}).get("measurements", []):
+        if value not in measurements:
+            measurements.append(value)
+    return {"policy": policy_applied, "measurements": measurements}
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -276,6 +325,7 @@ def main():
             allow_debug=dict(type="bool", default=False),
             vmpl=dict(type="int"),
             validity_time=dict(type="str"),
+            policy=dict(type="path"),
         ),
         supports_check_mode=True,
     )
@@ -294,6 +344,13 @@ def main():
                                          for argument, _field, _size, _exact in amd_certs.EXPECTED_FIELDS))
     except amd_certs.ChainError as exc:
         module.fail_json(msg="%s: %s" % (exc.check, exc.detail), failed_check=exc.check)
+    policy, policy_applied = None, None
+    if module.params["policy"]:
+        try:
+            policy, digest = attestation_policy.load(module.params["policy"])
+        except attestation_policy.PolicyError as exc:
+            module.fail_json(msg="policy: %s" % exc, failed_check="policy")
+        policy_applied = {"path": module.params["policy"], "sha256": digest}
     anchors = []
     for path in module.params["trust_anchors"]:
         try:
@@ -319,9 +376,18 @@ def main():
             trust_anchors=anchors,
         )
     except amd_certs.ChainError as exc:
-        module.fail_json(msg="attestation failed at check '%s': %s" % (exc.check, exc.detail), failed_check=exc.check)
+        module.fail_json(msg="attestation failed at check '%s': %s" % (exc.check, exc.detail), failed_check=exc.check,
+                         applied=_applied(module, policy, policy_applied))
+    if policy is not None:
+        try:
+            passed.extend("policy " + name for name in attestation_policy.check(report, policy))
+        except attestation_policy.PolicyViolation as exc:
+            module.fail_json(msg="attestation failed at check '%s' of policy %s: %s" % (
+                exc.check, module.params["policy"], exc.detail), failed_check=exc.check,
+                applied=_applied(module, policy, policy_applied), measurement=report["measurement"])
     module.exit_json(changed=False, verified=True, checks=passed, report=report, anchor=report["anchor"],
-                     product=report["product"], signing_key=report["signing_key"])
+                     product=report["product"], signing_key=report["signing_key"],
+                     applied=_applied(module, policy, policy_applied))
 
 
 if __name__ == "__main__":

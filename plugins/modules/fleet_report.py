@@ -92,6 +92,27 @@ options:
       - Number of run directories to keep under C(runs/) (full and partial together); at least 1.
     type: int
     default: 30
+  bios:
+    description:
+      - Add the BIOS column, from the BIOS check each host recorded under O(bios_var) (the role
+        C(coco.sev_snp.sev_snp_bios) with C(tasks_from=check); check_host does this with
+        C(-e sev_snp_check_bios=true)).
+      - The column shows V(ok), the BIOS problems each with the exact attribute change
+        (for example C(bios_snp_disabled) followed by C(set Snp=Enabled)), the BMC failure (C(BMC unreachable)
+        or C(BMC refused the credentials), then what the BMC said) or C(not checked) and why, for a host
+        without BMC variables.
+        A BMC that could not be read is never shown as V(ok).
+      - The BIOS problems join the host's problems (in C(by_problem) too, with their fixes). An
+        error among them (a setting that is off) makes a ready host not ready, through the same
+        decision as the host's own problems; a BMC failure and V(bios_settings_unknown) are warnings
+        that leave the readiness to the host's own evidence.
+    type: bool
+    default: false
+  bios_var:
+    description:
+      - Name of the variable under which each host recorded its BIOS check (see O(bios)).
+    type: str
+    default: sev_snp_bios_check
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.
@@ -398,4 +419,25 @@ hosts:
       type: str
       returned: always
       sample: "Failed to connect to the host via ssh: Connection refused"
+    bios:
+      description: The BIOS cell with O(bios); null without.
+      type: dict
+      returned: always
+      sample: {state: problems, bmc: "10.0.0.10", text: "bios_snp_disabled (set Snp=Enabled)"}
+      contains:
+        state:
+          description: One of C(ok), C(problems), C(bmc_failed), C(not_checked).
+          type: str
+          returned: with O(bios)
+          sample: bmc_failed
+        bmc:
+          description: The BMC address; null for a host without one.
+          type: str
+          returned: with O(bios)
+          sample: "10.0.0.10"
+        text:
+          description: The column's text.
+          type: str
+          returned: with O(bios)
+          sample: "BMC unreachable: URL Error: [Errno 111] Connection refused"
 """

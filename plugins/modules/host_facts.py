@@ -27,7 +27,7 @@ description:
     C(guest_memfd_missing), C(msr_module_not_loaded), C(msr_module_not_persistent),
     C(iommu_nopt_not_configured), C(kernel_flavour_not_running), C(reboot_pending), C(kernel_log_incomplete),
     C(kernel_log_unavailable), C(host_files_unreadable). The gate (M(coco.sev_snp.host_gate))
-    adds C(snp_firmware_below_minimum) and C(snp_not_confirmed)."
+    adds C(snp_firmware_below_minimum), C(sev_firmware_unchanged) and C(snp_not_confirmed)."
   - Needs no C(gather_facts).
 author:
   - coco.sev_snp maintainers (@coco-collections)
@@ -205,7 +205,9 @@ ansible_facts:
               description: What to do about it.
               type: str
         firmware:
-          description: SEV firmware versions reported by the PSP in the kernel log (last report wins).
+          description:
+            - SEV firmware versions reported by the PSP in the kernel log (last report wins), the firmware
+              files the kernel would load for this CPU and the update the log shows.
           type: dict
           contains:
             sev_api:
@@ -224,6 +226,78 @@ ansible_facts:
               description: Build from the same line, or null.
               type: int
               sample: 21
+            in_use:
+              description:
+                - The version the SEV firmware runs now, C(api) and C(build) from the last C(SEV-SNP API) line
+                  (else the last C(SEV API) line); null when the log has neither.
+              type: dict
+              sample: {api: "1.55", build: 39}
+            candidates:
+              description:
+                - The files the ccp driver requests for this CPU, in its order (see the filter
+                  C(coco.sev_snp.sev_firmware_files)); empty when the CPU is not an AMD one or unknown.
+              type: list
+              elements: str
+              sample: [amd/amd_sev_fam19h_model11h.sbin, amd/amd_sev_fam19h_model1xh.sbin, amd/sev.fw]
+            files:
+              description:
+                - The candidates that exist below O(root) as regular files, in the order the kernel tries them,
+                  that is each name with no suffix, C(.zst) and C(.xz), in the directory of C(firmware_class.path=),
+                  C(/lib/firmware/updates/<release>), C(/lib/firmware/updates), C(/lib/firmware/<release>) and
+                  C(/lib/firmware). Only examined with C(stat); no file is opened.
+              type: list
+              elements: dict
+              contains:
+                path:
+                  description: Path on the host.
+                  type: str
+                  sample: /lib/firmware/amd/amd_sev_fam19h_model1xh.sbin.xz
+                name:
+                  description: The name the kernel requested.
+                  type: str
+                  sample: amd/amd_sev_fam19h_model1xh.sbin
+                size:
+                  description: Size in bytes (of the compressed file for C(.xz) and C(.zst)).
+                  type: int
+                mtime:
+                  description: Modification time, seconds since the epoch.
+                  type: int
+                ctime:
+                  description: Status change time (set when the file is installed or copied), seconds since the epoch.
+                  type: int
+            unusable:
+              description: Candidates that exist but cannot be loaded (a directory, FIFO, device, or not examinable), with the reason.
+              type: list
+              elements: dict
+            next_boot_file:
+              description: The first of C(files), the image the ccp driver loads at the next boot; null when none.
+              type: str
+            changed_since_boot:
+              description:
+                - Whether C(next_boot_file) changed (its ctime) after the running kernel booted (C(btime) of
+                  C(/proc/stat)), so the firmware running now cannot have come from it and a reboot is needed for it;
+                  false when there is no such file, null when either time is unknown.
+              type: bool
+            updated_at_boot:
+              description:
+                - The kernel log shows the ccp driver loading a SEV firmware image (C(SEV firmware update successful)
+                  up to Linux 6.11, C(SEV firmware updated from a.b.c to x.y.z) from 6.12, which prints only
+                  when the version changed).
+              type: bool
+            update:
+              description:
+                - The last update line, or null. C(form) is C(update_successful), C(updated_from) or C(same_as_old)
+                  (a runtime upload that changed nothing); C(changed) is null when the line does not say;
+                  C(from) and C(to) are C(api)/C(build) dicts, C(to) taken from the API lines when the
+                  line has no versions.
+              type: dict
+            loaded_file:
+              description: The file the kernel says it loaded (Debian and Ubuntu kernels log it), or null.
+              type: str
+            load_failures:
+              description: Files the kernel says it failed to load (Debian and Ubuntu kernels log them).
+              type: list
+              elements: str
         cpu:
           description: The first CPU of C(/proc/cpuinfo).
           type: dict
@@ -452,171 +526,19 @@ ansible_facts:
               type: str
 """
 
-import glob
 import os
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.coco.sev_snp.plugins.module_utils.cmdline import (
     OptionError,
-    split_cmdline,
     validate_options,
-)
-from ansible_collections.coco.sev_snp.plugins.module_utils.grub_cfg import boot_facts
-from ansible_collections.coco.sev_snp.plugins.module_utils.grub_default import (
-    GrubDefaultError,
-    cmdline_tokens,
 )
 from ansible_collections.coco.sev_snp.plugins.module_utils.host_model import (
     build_facts,
 )
-from ansible_collections.coco.sev_snp.plugins.module_utils.host_files import HostFileError, read_text
-from ansible_collections.coco.sev_snp.plugins.module_utils.live_kernel_log import (
-    LogRead,
-    read_file,
-    read_live_kernel_log,
-)
-from ansible_collections.coco.sev_snp.plugins.module_utils.os_identity import container_paths
+from ansible_collections.coco.sev_snp.plugins.module_utils.host_snapshot import HostReader, read_host
 from ansible_collections.coco.sev_snp.plugins.module_utils.snp_cmdline import default_options, options_from_tokens
-from ansible_collections.coco.sev_snp.plugins.module_utils.kernel_log import (
-    has_sev_evidence,
-    parse_kernel_log,
-)
-
-_MODULES_LOAD_DIRS = ("etc/modules-load.d", "run/modules-load.d", "usr/lib/modules-load.d",
-                      "lib/modules-load.d")
-
-
-class HostReader(object):
-    """Reads files below a root, never blocking (see host_files).
-
-    text() is None for a file that is absent and for one that cannot be read; the latter
-    is also listed in ``unreadable`` (root-relative path -> reason), because "could not
-    read" must not pass for "not there".
-    """
-
-    def __init__(self, root):
-        self.root = root
-        self.unreadable = {}
-
-    def path(self, relative):
-        return os.path.join(self.root, relative.lstrip("/"))
-
-    def text(self, relative):
-        try:
-            return read_text(self.path(relative))
-        except HostFileError as exc:
-            self.unreadable[relative.lstrip("/")] = exc.reason
-            return None
-
-    def exists(self, relative):
-        """True/False, or None when the parent directory itself is absent."""
-        full = self.path(relative)
-        if os.path.exists(full):
-            return True
-        return False if os.path.isdir(os.path.dirname(full)) else None
-
-    def isdir(self, relative):
-        full = self.path(relative)
-        if os.path.isdir(full):
-            return True
-        return False if os.path.isdir(os.path.dirname(full)) else None
-
-
-def read_snapshot(reader):
-    snapshot = {
-        "cpuinfo": reader.text("proc/cpuinfo"),
-        "proc_modules": reader.text("proc/modules"),
-        "sys_module_kvm_amd": reader.isdir("sys/module/kvm_amd"),
-        "sys_module_msr": reader.isdir("sys/module/msr"),
-        "dev_cpu_msr": reader.exists("dev/cpu/0/msr"),
-        "dev_sev": reader.exists("dev/sev"),
-        "kvm_amd_parameters": dict(
-            (name, reader.text("sys/module/kvm_amd/parameters/%s" % name))
-            for name in ("sev", "sev_es", "sev_snp")),
-        "modules_load_files": read_modules_load(reader),
-        "iommu_group_types": read_iommu_group_types(reader),
-        "os_release": reader.text("etc/os-release") or reader.text("usr/lib/os-release"),
-        "container_evidence": read_container_evidence(reader),
-    }
-    return snapshot
-
-
-def read_container_evidence(reader):
-    """What tells a container from a machine (see os_identity.container_type)."""
-    return {
-        "systemd_container": reader.text("run/systemd/container"),
-        "pid1_environ": reader.text("proc/1/environ"),
-        "markers": [path for path in container_paths() if reader.exists(path)],
-        "proc_vz": reader.isdir("proc/vz"),
-        "proc_bc": reader.isdir("proc/bc"),
-        "pid1_cgroup": reader.text("proc/1/cgroup"),
-    }
-
-
-def read_modules_load(reader):
-    """{path: text} of the modules-load.d files in effect (an /etc file masks a same-named one below)."""
-    if not any(os.path.isdir(reader.path(d)) for d in _MODULES_LOAD_DIRS) and not os.path.isdir(reader.path("etc")):
-        return None
-    chosen = {}
-    for directory in _MODULES_LOAD_DIRS:
-        for full in sorted(glob.glob(os.path.join(reader.path(directory), "*.conf"))):
-            chosen.setdefault(os.path.basename(full), "/" + directory + "/" + os.path.basename(full))
-    files = {}
-    for path in chosen.values():
-        files[path] = reader.text(path) or ""
-    return files
-
-
-def read_iommu_group_types(reader):
-    base = reader.path("sys/kernel/iommu_groups")
-    if not os.path.isdir(base):
-        return None
-    try:
-        groups = os.listdir(base)
-    except OSError:
-        return None
-    types = []
-    for group in groups:
-        value = reader.text("sys/kernel/iommu_groups/%s/type" % group)
-        if value is not None:
-            types.append(value.strip())
-    if groups and not types:
-        return None
-    return types
-
-
-def _useful(parsed):
-    return parsed["reaches_boot"] or has_sev_evidence(parsed)
-
-
-def read_kernel_log(module, reader, kernel_log, sources):
-    """LogRead (parsed with parse_kernel_log) of the kernel_log file, the root's saved log or the live log.
-
-    An unusable kernel_log argument fails the module; an unreadable saved log below root
-    is listed in reader.unreadable.
-    """
-    if kernel_log:
-        try:
-            read = read_file(kernel_log, parse_kernel_log)
-        except HostFileError as exc:
-            module.fail_json(msg="kernel_log=%s %s; give the path of a readable regular file on the managed "
-                                 "host (a saved dmesg output), or omit kernel_log to read the live log."
-                                 % (kernel_log, exc.reason))
-        read.source = "file"
-        return read
-    if os.path.realpath(reader.root) != "/":
-        for relative, source in (("var/log/dmesg", "file"), ("var/log/boot.msg", "boot.msg")):
-            try:
-                read = read_file(reader.path(relative), parse_kernel_log, relative)
-            except HostFileError as exc:
-                if not exc.absent:
-                    reader.unreadable[relative] = exc.reason
-                continue
-            read.source = source
-            return read
-        return LogRead(error="no readable var/log/dmesg or var/log/boot.msg below root %s" % reader.root)
-    return read_live_kernel_log(module, parse_kernel_log, sources, useful=_useful)
 
 
 def cmdline_options(module):
@@ -671,35 +593,9 @@ def main():
                              "proc/, sys/ and etc/ (default /)." % root)
     options = cmdline_options(module)
 
-    reader = HostReader(root)
-    snapshot = read_snapshot(reader)
-
-    proc_cmdline = reader.text("proc/cmdline")
-    snapshot["cmdline_running"] = split_cmdline(proc_cmdline) if proc_cmdline is not None else None
-    grub_path = module.params["grub_file"]
-    grub_text = reader.text(grub_path)
-    snapshot["cmdline_configured"] = None
-    snapshot["cmdline_configured_error"] = None
-    if grub_text is None:
-        snapshot["cmdline_configured_error"] = "%s %s" % (
-            grub_path, "cannot be read" if reader.exists(grub_path) else "does not exist")
-    else:
-        try:
-            snapshot["cmdline_configured"] = cmdline_tokens(grub_text)
-        except GrubDefaultError as exc:
-            snapshot["cmdline_configured_error"] = "%s cannot be parsed (%s)" % (grub_path, exc)
-
-    snapshot["boot"] = boot_facts(reader.text, grub_text, module.params["grub_cfg"], module.params["kernel_flavour"])
-
-    log = read_kernel_log(module, reader, module.params["kernel_log"], module.params["kernel_log_sources"])
-    snapshot["kernel_log"] = None
-    snapshot["kernel_log_parsed"] = log.parsed
-    snapshot["kernel_log_source"] = log.source
-    snapshot["kernel_log_error"] = log.error
-    snapshot["kernel_log_incomplete"] = log.incomplete
-    snapshot["unreadable"] = sorted(reader.unreadable)
-    snapshot["unreadable_reasons"] = dict(reader.unreadable)
-
+    snapshot = read_host(module, HostReader(root), module.params["grub_file"], module.params["kernel_log"],
+                         module.params["kernel_log_sources"], grub_cfg=module.params["grub_cfg"],
+                         kernel_flavour=module.params["kernel_flavour"])
     facts = build_facts(snapshot, options)
     module.exit_json(changed=False, ansible_facts={"sev_snp": facts})
 

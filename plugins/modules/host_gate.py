@@ -19,6 +19,9 @@ description:
     firmware is below O(min_snp_api)/O(min_snp_build) (id C(snp_firmware_below_minimum)), or
     when nothing shows SEV-SNP running (id C(snp_not_confirmed)). The message lists each problem
     with its fix, one line each.
+  - When the facts carry C(firmware.staged) (C(file), C(before); the C(coco.sev_snp.sev_snp_host) role
+    sets it for a host it rebooted after staging a SEV firmware image), the host also fails when the
+    version in use is still C(before) (id C(sev_firmware_unchanged), naming the file).
   - Warnings never fail the host.
   - Firmware versions compare numerically, so C(1.9) is older than C(1.51).
 author:

@@ -53,7 +53,7 @@ class Run:
         self.out = proc.stdout + "\n" + proc.stderr
 
     def __repr__(self):
-        return "rc=%s\n%s" % (self.rc, self.out[-6000:])
+        return "rc=%s\n%s" % (self.rc, self.out)
 
 
 def playbook(name, inventory, *extra, cwd):
@@ -212,9 +212,12 @@ def test_a_missing_grub_file_stops_the_host_before_anything_is_written(runs):
     assert "nogrub: The boot configuration cannot be checked: " in run.out, run
     assert "no-such-dir/grub does not exist." in run.out
     assert "Set sev_snp_host_grub_file" in run.out
-    # The host stopped in preflight: msr.conf was not even previewed for it.
-    msr_task = run.out.split("Load the msr module at every boot", 1)[1].split("TASK [", 1)[0]
-    assert "nogrub" not in msr_task, msr_task
+    assert "Nothing was changed on this host." in run.out
+    # The host stopped in the task that writes msr.conf and the GRUB file, before either was
+    # planned: no diff, no change, only its failure (which preflight's rescue turns into the message).
+    config_task = run.out.split("Configure msr.conf and the kernel command line", 1)[1].split("TASK [", 1)[0]
+    assert "fatal: [nogrub]" in config_task, config_task
+    assert "changed: [nogrub]" not in config_task and "ok: [nogrub]" not in config_task, config_task
 
 
 def test_the_summary_lists_each_group_with_the_command_that_finishes_it(runs):

@@ -71,14 +71,65 @@ CASES = {
     "no-snp": ({"sev_snp_attest_guest_facts_root": "/", "sev_snp_attest_guest_kernel_log": "",
                 "sev_snp_attest_snpguest": "/nonexistent/snpguest"},
                "Require SEV-SNP in the guest", ["does not run under SEV-SNP"]),
+    # No measurement given, none recorded, no policy: refused by default.
+    "no-measurement": ({"sev_snp_attest_expected_measurement": "",
+                        "sev_snp_attest_measurement_dir": os.path.join(EPHEMERAL, "records-none")},
+                       "Require an expected launch measurement",
+                       ["measurement: sev-snp-attest-new has no expected launch measurement",
+                        "sev_snp_attest_require_measurement=false"]),
+    # The record sev_snp_guest would have written, for another image than the guest runs.
+    "record-mismatch": ({"sev_snp_attest_expected_measurement": "",
+                         "sev_snp_attest_measurement_dir": os.path.join(EPHEMERAL, "records-other")},
+                        VERIFY, ["check 'measurement'", "expected " + "cd" * 48]),
+    # Two records for one guest name (two libvirt hosts): ambiguous.
+    "record-ambiguous": ({"sev_snp_attest_expected_measurement": "",
+                          "sev_snp_attest_measurement_dir": os.path.join(EPHEMERAL, "records-twice")},
+                         "Refuse an ambiguous or missing measurement record", ["2 records match sev-snp-attest-new"]),
+    "policy-vmpl": ({"sev_snp_attest_policy": os.path.join(EPHEMERAL, "policy-vmpl0.yml")},
+                    VERIFY, ["check 'vmpl' of policy", "the policy requires 0"]),
 }
+# Cases that must pass, with what the result must say about the measurement and the policy.
+PASSING = {
+    "record": ({"sev_snp_attest_expected_measurement": "",
+                "sev_snp_attest_measurement_dir": os.path.join(EPHEMERAL, "records")},
+               ["measurement_checked=record " + os.path.join(EPHEMERAL, "records", "hv1", NEW + ".json"),
+                "policy=none"]),
+    "policy": ({"sev_snp_attest_expected_measurement": "",
+                "sev_snp_attest_measurement_dir": os.path.join(EPHEMERAL, "records-none"),
+                "sev_snp_attest_policy": os.path.join(EPHEMERAL, "policy.yml")},
+               ["measurement_checked=policy " + os.path.join(EPHEMERAL, "policy.yml"),
+                "policy=" + os.path.join(EPHEMERAL, "policy.yml")]),
+    "unrequired": ({"sev_snp_attest_expected_measurement": "", "sev_snp_attest_require_measurement": False,
+                    "sev_snp_attest_measurement_dir": os.path.join(EPHEMERAL, "records-none")},
+                   ["measurement_checked=none", "policy=none"]),
+}
+
+
+def _write_records_and_policies():
+    """What define time would have left on the controller, and two policies."""
+    measurement = _read(os.path.join(EVIDENCE, "measurement.txt")).strip()
+    for directory, hosts, value in (("records", ["hv1"], measurement), ("records-other", ["hv1"], "cd" * 48),
+                                    ("records-twice", ["hv1", "hv2"], measurement)):
+        for libvirt_host in hosts:
+            path = os.path.join(EPHEMERAL, directory, libvirt_host)
+            os.makedirs(path, exist_ok=True)
+            with open(os.path.join(path, NEW + ".json"), "w", encoding="utf-8") as handle:
+                json.dump({"guest": NEW, "host": libvirt_host, "measurement": value}, handle)
+    os.makedirs(os.path.join(EPHEMERAL, "records-none"), exist_ok=True)
+    with open(os.path.join(EPHEMERAL, "policy.yml"), "w", encoding="utf-8") as handle:
+        handle.write("version: 1\nmeasurements: ['%s', '%s']\nvmpl: 1\nguest_policy: {debug: false}\n"
+                     "products: [Milan]\n" % ("ab" * 48, measurement))
+    with open(os.path.join(EPHEMERAL, "policy-vmpl0.yml"), "w", encoding="utf-8") as handle:
+        handle.write("version: 1\nvmpl: 0\n")
 
 
 @pytest.fixture(scope="module")
 def case_results():
     """Every failure case at once, side by side (each is its own ansible-playbook run)."""
+    _write_records_and_policies()
     with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
         futures = dict((case, pool.submit(_run_attest, case, extra)) for case, (extra, _t, _m) in CASES.items())
+        futures.update((case, pool.submit(_run_attest, case, extra)) for case, (extra, _m) in PASSING.items())
         futures["vlek-archived"] = pool.submit(_run_attest, "vlek", {
             "sev_snp_attest_vlek": os.path.join(EVIDENCE, "vlek", "vlek.der"),
             "sev_snp_attest_validity_time": "2024-06-01T00:00:00Z"}, host="sev-snp-attest-old")
@@ -151,6 +202,19 @@ def test_failure_is_clear(case_results, case):
     for fragment in fragments:
         assert fragment in failure["msg"], failure
     assert "Traceback" not in failure["msg"]
+
+
+@pytest.mark.parametrize("case", sorted(PASSING))
+def test_the_result_says_which_measurement_and_policy_applied(case_results, case):
+    _extra, fragments = PASSING[case]
+    rc, failures, document = case_results[case]
+    assert rc == 0 and failures == [], failures
+    shown = [task for play in document["plays"] for task in play["tasks"]
+             if task["task"]["name"] == "Show the attestation result"]
+    message = shown[0]["hosts"][NEW]["msg"]
+    assert "verified=True" in message
+    for fragment in fragments:
+        assert fragment in message, message
 
 
 def test_forged_chain_was_not_cached(case_results):

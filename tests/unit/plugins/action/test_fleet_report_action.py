@@ -315,3 +315,54 @@ def test_not_checked_hosts_are_named_with_their_error(tmp_path):
     assert "ansible_become_password" in result["not_checked"]["op1"]
     assert result["by_problem_lines"][0] == "become_failed (error) on 1 host: op1"
     assert "fix: Give the become password with -K" in result["by_problem_lines"][2]
+
+
+def test_a_rerun_with_the_hosts_in_another_order_writes_nothing(tmp_path, fleet_vars):
+    """Forks finish in any order and inventories get reordered: the same fleet is no change."""
+    dest = str(tmp_path)
+    run({"hosts": ALL, "dest": dest}, fleet_vars)
+    before = snapshot(dest)
+    reordered = {"hostvars": dict(reversed(list(fleet_vars["hostvars"].items())))}
+    second = run({"hosts": list(reversed(ALL)), "dest": dest}, reordered)
+    assert second["changed"] is False and second["written"] is False and second["unchanged"] is True
+    assert snapshot(dest) == before
+
+
+def test_a_rerun_over_many_hosts_writes_nothing(tmp_path):
+    """The no-change path at the size of a fleet (a few hundred hosts, every status)."""
+    names = ["ready_genoa", "not_ready_milan", "unreachable", "module_crash"]
+    hosts = ["epyc-%03d" % index for index in range(400)]
+    task_vars = {"hostvars": dict(
+        (host, {"inventory_hostname": host, "sev_snp_host_facts_result": fixture(names[index % len(names)])})
+        for index, host in enumerate(hosts))}
+    dest = str(tmp_path)
+    first = run({"hosts": hosts, "dest": dest}, task_vars)
+    assert first["written"] is True and first["summary"]["total"] == 400
+    before = snapshot(dest)
+    second = run({"hosts": hosts, "dest": dest}, task_vars)
+    assert second["changed"] is False and second["written"] is False
+    assert snapshot(dest) == before
+
+
+def test_the_bios_column_comes_from_each_hosts_bios_check(tmp_path, fleet_vars):
+    fleet_vars["hostvars"]["epyc"]["sev_snp_bios_check"] = {
+        "checked": True, "bmc": "10.0.0.10", "failure": None,
+        "problems": [{"id": "bios_snp_disabled", "severity": "error", "message": "SEV-SNP support is off.",
+                      "fix": "Set Snp.", "attribute": "Snp", "current": "Disabled", "wanted": "Enabled"}]}
+    fleet_vars["hostvars"]["milan"]["sev_snp_bios_check"] = {"checked": False, "bmc": None, "reason": "no BMC"}
+    dest = tmp_path / "report"
+    result = run({"hosts": ALL, "dest": str(dest), "bios": True}, fleet_vars)
+    cells = dict((row["host"], row["bios"]) for row in result["hosts"])
+    assert cells["epyc"]["text"] == "bios_snp_disabled (set Snp=Enabled)"
+    assert cells["milan"]["text"] == "not checked: no BMC"
+    assert cells["gone"]["state"] == "not_checked"
+    assert result["summary"]["ready"] == 0
+    assert "| BIOS | Problems |" in result["table"]
+    assert json.loads(read(dest, "fleet.json"))["bios_checked"] is True
+
+
+def test_without_the_bios_option_a_recorded_check_is_not_read(tmp_path, fleet_vars):
+    fleet_vars["hostvars"]["epyc"]["sev_snp_bios_check"] = {"checked": True, "bmc": "b", "problems": []}
+    result = run({"hosts": ALL, "dest": str(tmp_path / "r")}, fleet_vars)
+    assert all(row["bios"] is None for row in result["hosts"])
+    assert "BIOS" not in result["table"]

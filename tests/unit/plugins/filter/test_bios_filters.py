@@ -6,7 +6,12 @@ import pytest
 from ansible.errors import AnsibleFilterError
 from ansible.template import Templar, trust_as_template
 
-from ansible_collections.coco.sev_snp.plugins.filter.bios import FilterModule, bios_problems, bios_settings_for_snp
+from ansible_collections.coco.sev_snp.plugins.filter.bios import (
+    FilterModule,
+    bios_bmc_failure,
+    bios_problems,
+    bios_settings_for_snp,
+)
 
 
 def render(expression, **variables):
@@ -14,7 +19,7 @@ def render(expression, **variables):
 
 
 def test_filters_are_registered():
-    assert sorted(FilterModule().filters()) == ["bios_problems", "bios_settings_for_snp"]
+    assert sorted(FilterModule().filters()) == ["bios_bmc_failure", "bios_problems", "bios_settings_for_snp"]
 
 
 @pytest.mark.parametrize("attributes", [None, [], "Sme=Enabled"])
@@ -45,3 +50,24 @@ def test_the_filters_in_a_template():
     assert changes == {"SEV-SNPSupport#01A7": "Enabled"}
     asid = render("{{ {'CpuMinSevAsid': 1, 'Sme': 'Enabled'} | coco.sev_snp.bios_settings_for_snp(asid_limit=253) }}")
     assert asid == {"CpuMinSevAsid": 253}
+
+
+def test_a_failed_redfish_read_names_the_bmc_failure():
+    # community.general.redfish_info reports a refused login under redfish_facts, with ret false.
+    result = {"failed": True, "msg": "", "redfish_facts": {"bios_attribute": {
+        "ret": False, "msg": "HTTP Error 401 on GET request to '/redfish/v1/Systems', extended message: ''"}}}
+    item = bios_bmc_failure(result, "10.1.2.3:443")
+    assert item["id"] == "bios_bmc_credentials_refused"
+    assert item["message"].startswith("The BMC at 10.1.2.3:443 refused the credentials (HTTP 401/403)")
+    assert "HTTP Error 401 on GET request" in item["error"]
+
+
+def test_a_failed_result_message_and_a_plain_text_are_read_alike():
+    text = "URL Error: [Errno 111] Connection refused"
+    assert bios_bmc_failure({"msg": text, "redfish_facts": None}, "b") == bios_bmc_failure(text, "b")
+    assert bios_bmc_failure({}, "b")["id"] == "bios_bmc_read_failed"
+
+
+def test_the_failure_filter_in_a_template():
+    item = render("{{ err | coco.sev_snp.bios_bmc_failure('bmc-7') }}", err={"msg": "timed out"})
+    assert (item["id"], item["label"]) == ("bios_bmc_unreachable", "BMC unreachable")

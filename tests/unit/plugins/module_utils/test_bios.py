@@ -87,7 +87,9 @@ def test_an_asid_limit_that_leaves_snp_nothing_is_refused(limit):
 def test_no_known_setting_is_stated_never_read_as_no_problems(attributes):
     problems = bios_problems(attributes)
     assert [p["id"] for p in problems] == ["bios_settings_unknown"]
-    assert problems[0]["severity"] == "error"
+    # Stated, never "no problems"; but names the table does not know are no evidence that SNP
+    # cannot work, so it does not make the host not ready on its own.
+    assert problems[0]["severity"] == "warning"
     assert "%d attributes read" % len(attributes) in problems[0]["message"]
     assert "BIOS_TABLE" in problems[0]["fix"]
     assert settings_for_snp(attributes) == {}
@@ -363,3 +365,54 @@ def test_the_ami_control_is_left_alone_unless_the_limit_changes():
                        "CbsCmnCpuSevAsidSpaceCtrlAuto")
     assert settings_for_snp(board) == {"CbsCmnCpuSmee": "CbsCmnCpuSmeeEnabled"}
     assert settings_for_snp(with_value(AMI, "CbsCmnCpuSevAsidSpaceCtrl", "CbsCmnCpuSevAsidSpaceCtrlAuto")) == {}
+
+
+# ------------------------------------------------------------------------ BMC failures
+
+@pytest.mark.parametrize("error, failure_id, label", [
+    ("HTTP Error 401: Unauthorized", "bios_bmc_credentials_refused", "BMC refused the credentials"),
+    ("GET request failed: HTTP Error 403: Forbidden", "bios_bmc_credentials_refused", "BMC refused the credentials"),
+    ("URL Error: <urlopen error [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed>",
+     "bios_bmc_certificate_unverified", "BMC certificate not verified"),
+    ("Failed GET request to 'https://10.0.0.9/redfish/v1/Systems': 'URL Error: [Errno 111] Connection refused'",
+     "bios_bmc_unreachable", "BMC unreachable"),
+    ("Status code was -1 and not [200]: Request failed: <urlopen error timed out>", "bios_bmc_unreachable",
+     "BMC unreachable"),
+    ("URL Error: [Errno -2] Name or service not known", "bios_bmc_unreachable", "BMC unreachable"),
+    ("HTTP Error 500: Internal Server Error", "bios_bmc_read_failed", "BMC not read"),
+    ("HTTP Error 4010", "bios_bmc_read_failed", "BMC not read"),
+    ("", "bios_bmc_read_failed", "BMC not read"),
+    (None, "bios_bmc_read_failed", "BMC not read"),
+])
+def test_a_bmc_failure_is_named_with_its_fix(error, failure_id, label):
+    item = bios.bmc_failure(error, "10.0.0.9")
+    assert item["id"] == failure_id == bios.bmc_failure_id(error)
+    assert item["label"] == label
+    assert item["severity"] == "warning"
+    assert item["message"].startswith("The BMC at 10.0.0.9 %s, so the BIOS settings were not checked." % item["reason"])
+    assert item["fix"]
+    if error:
+        assert item["message"].endswith(" BMC said: %s" % " ".join(error.split()))
+        assert item["error"] == " ".join(error.split())
+    else:
+        assert "BMC said" not in item["message"] and item["error"] == ""
+
+
+def test_each_bmc_failure_says_what_to_change():
+    fixes = dict((failure_id, bios.bmc_failure(text, "b")["fix"]) for failure_id, text in (
+        ("refused", "HTTP Error 401"), ("tls", "certificate verify failed"), ("down", "Connection refused")))
+    assert "sev_snp_bmc_username and sev_snp_bmc_password" in fixes["refused"]
+    assert "sev_snp_bmc_ca_path" in fixes["tls"] and "sev_snp_bmc_validate_certs=false" in fixes["tls"]
+    assert "sev_snp_bmc_address" in fixes["down"]
+
+
+def test_a_bmc_error_over_several_lines_is_one_line():
+    item = bios.bmc_failure("URL Error:\n  Connection refused\n", "b")
+    assert item["error"] == "URL Error: Connection refused"
+    assert "\n" not in item["message"]
+
+
+def test_bmc_failures_come_before_the_settings_in_the_problem_order():
+    order = list(bios.PROBLEM_ORDER)
+    assert order.index("bios_bmc_unreachable") < order.index("bios_settings_unknown") < order.index(
+        "bios_smee_disabled")

@@ -232,6 +232,9 @@ def test_input_list_is_not_modified():
     ([present("iommu", "nopt"), present("iommu")], "at most once"),
     ([present("iommu", "nopt"), absent("iommu")], "both present and absent"),
     ([present("kvm-amd.x", "1"), absent("kvm_amd.x", "1")], "both present and absent"),
+    # The order of the list does not matter: an absent option before the present ones.
+    ([absent("iommu"), present("iommu", "nopt")], "both present and absent"),
+    ([absent("amd_iommu", "off", "list"), present("iommu", "nopt"), present("iommu", "pt")], "at most once"),
 ])
 def test_bad_options_are_refused_clearly(options, message):
     with pytest.raises(OptionError, match=re.escape(message)):

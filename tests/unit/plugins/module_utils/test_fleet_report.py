@@ -397,6 +397,7 @@ RESHAPING = ("ready", "problems")
 PAGE_TAGS = set(["html", "head", "meta", "title", "style", "body", "main", "h1", "h2", "h3", "p", "div", "span",
                  "table", "thead", "tbody", "tr", "th", "td", "a", "code", "b", "details", "summary", "section",
                  "ul", "li"])
+PAGE_TAGS |= set(["svg", "g", "rect", "text"])  # the inline chart (fleet_report.html_chart)
 PAGE_TAGS |= set("/" + tag for tag in PAGE_TAGS)
 
 CASES = [(field, name) for field in sorted(FIELDS) for name in sorted(HOSTILE)

@@ -138,6 +138,44 @@ class TestFindAssignments:
     def test_bad_variable_name(self):
         with pytest.raises(ValueError, match="not a shell variable name"):
             find_assignments("", "1X")
+        with pytest.raises(ValueError, match="not a shell variable name"):
+            find_assignments("", None)
+
+    def test_plain_assignment_is_not_exported(self):
+        (found,) = find_assignments("V=a\n", "V")
+        assert not found.exported
+
+    def test_repr_names_variable_line_and_tokens(self):
+        (found,) = find_assignments('A=1\nV="a b"\n', "V")
+        assert repr(found) == "Assignment(V, line 2, ['a', 'b'])"
+
+    def test_reference_at_the_very_end_of_the_file(self):
+        assert find_assignments("V=$A", "V")[0].token_texts == ["$A"]
+
+    @needs_bash
+    def test_lone_dollar_at_the_very_end_of_the_file_is_plain_and_inside_the_text(self, tmp_path):
+        text = "V=a$"
+        (found,) = find_assignments(text, "V")
+        assert found.token_texts == bash_tokens(tmp_path, text, "V") == ["a$"]
+        assert (found.value_end, found.tokens[-1].end) == (len(text), len(text))
+
+    def test_quoted_expansion_with_inner_quotes_is_one_reference(self):
+        (found,) = find_assignments('V="${B:-"x y"} quiet"\n', "V")
+        assert found.token_texts == ['${B:-"x y"}', "quiet"]
+
+    def test_unclosed_quote_hint_only_for_a_quote_that_spans_lines(self):
+        with pytest.raises(GrubDefaultError) as raised:
+            find_assignments('A="x"\nV="y\n', "V")
+        assert (raised.value.lineno, raised.value.message) == (2, "double quote opened here is never closed")
+
+    @needs_bash
+    @pytest.mark.parametrize("text, expected", [
+        ("V='${X:-a b} c'\n", ["${X:-a", "b}", "c"]),
+        ("V='a\\\\b c'\n", ["a\\\\b", "c"]),
+        ('V="$\'a b\' c"\n', ["$'a", "b'", "c"]),
+    ])
+    def test_literal_dollar_and_backslash_split_like_the_shell(self, tmp_path, text, expected):
+        assert find_assignments(text, "V")[0].token_texts == bash_tokens(tmp_path, text, "V") == expected
 
 
 @pytest.mark.parametrize("text, lineno, message", [
@@ -218,11 +256,74 @@ ISSUE_FIRST = 'V="quiet iommu=pt"\n'
     (ISSUE_FIRST + 'if true; then\n  f() { V=x; }\nfi\n', 3, "V is assigned inside an if"),
     ('V=a\\', 1, "backslash escape"),
     ('V=a"b c"\n', 1, "mixed quoting"),
+    # The innermost reason is the one reported, whatever wraps it.
+    (ISSUE_FIRST + '[ -n "$A" ] || exit 0\nif true; then V="x"; fi\n', 3, "V is assigned inside an if"),
+    (ISSUE_FIRST + '{ V="x"; } &\n', 2, "V is assigned inside a { } group"),
+    (ISSUE_FIRST + 'f() {\n  if true; then V="x"; fi\n}\n', 3, "V is assigned inside a function"),
+    (ISSUE_FIRST + 'f() {\n  case a in b) V="x" ;; esac\n}\n', 3, "V is assigned inside a function"),
+    (ISSUE_FIRST + 'if true; then export V="x"; fi\n', 2, "V is assigned inside an if"),
+    (ISSUE_FIRST + 'if false; then :; else V="x"; fi\n', 2, "V is assigned inside an if"),
+    (ISSUE_FIRST + 'for i in a; { V="x"; }\n', 2, "V is assigned inside a for or select loop"),
+    (ISSUE_FIRST + 'function f ( V="x" )\n', 2, "V is assigned inside a function"),
+    (ISSUE_FIRST + '[ -n "$A" ] || exit 0\nreturn 0 2>/dev/null\nV="x"\n', 4, "after line 2, whose exit"),
+    (ISSUE_FIRST + 'V="x" 2 >/dev/null\n', 2, "V is assigned as a prefix of the command '2'"),
+    (ISSUE_FIRST + 'declare V="x" >/dev/null\n', 2, "V is assigned as an argument of 'declare'"),
+    # A failing redirection stops export before it assigns.
+    (ISSUE_FIRST + 'export V="x" >/dev/null\n', 2, "V is assigned"),
+    # Commands that assign V in ways the parser does not model.
+    (ISSUE_FIRST + 'for V in a b; do :; done\n', 2, "a command names V"),
+    (ISSUE_FIRST + 'export "V=x"\n', 2, "a command names V"),
+    # A nameref (bash's declare/typeset/local -n) to V: assigning R assigns V.
+    (ISSUE_FIRST + 'declare -n R=V\nR="x"\n', 2, "a command names V"),
+    (ISSUE_FIRST + 'typeset -n R=V; R="x"\n', 2, "a command names V"),
+    (ISSUE_FIRST + 'declare -gn R="V"\n', 2, "a command names V"),
+    (ISSUE_FIRST + 'for i in ${V:=x}; do :; done\n', 2, "V is assigned through ${V:=...}"),
+    (ISSUE_FIRST + '[[ -n ${V:=x} ]]\n', 2, "V is assigned through ${V:=...}"),
+    # Not valid shell: refused at the first bad token rather than read past.
+    ('( A=1 ) V=a\n', 1, "unexpected 'V=a' where the shell expects ';' or a line end"),
+    ('A=1 && ; V=a\n', 1, "unexpected ';' where the shell expects a command"),
+    ('for i in a b &\ndo :; done\nV=a\n', 1, "unexpected '&' where the shell expects ';' or a line end"),
+    ('case ; in\n  a) A=1 ;;\nesac\nV=a\n', 1, "unexpected ';' where the shell expects a word to match"),
+    ('case a in\n  b|) A=1 ;;\nesac\nV=a\n', 2, "unexpected ')' where the shell expects a case pattern"),
+    ('function () { :; }\nV=a\n', 1, "unexpected '(' where the shell expects a function name"),
+    ('function f x ) { :; }\nV=a\n', 1, "unexpected ')'"),
+    ('[[ -n x\nV=a\n', 3, "unexpected end of the file where the shell expects ']]'"),
+    ('A=b () { :; }\nV=a\n', 1, "unexpected '(' where the shell expects a command argument"),
+    ('f (x { :; }\nV=a\n', 1, "unexpected '(' where the shell expects a command argument"),
+    ("A=$'x\nV=a\n", 1, "$' quote opened here is never closed"),
+    ('A=`x\nV=a\n', 1, "backquote opened here is never closed"),
+    ("A=$(echo 'x)\nV=a\n", 1, "single quote opened here is never closed"),
+    ('V=\\`${X}\n', 1, "backslash escape"),
+    ('V="a\\\\$(echo iommu=pt)"\n', 1, "uses command substitution"),
+    ('V="a\\$b $(echo iommu=pt)"\n', 1, "uses command substitution"),
+    ('for ; do :; done\nV=a\n', 1, "unexpected ';' where the shell expects a variable name"),
+    ('V=a\n( A=1\n', 3, "unexpected end of the file where the shell expects ')'"),
+    # The outermost reason wins over the loop's own.
+    (ISSUE_FIRST + 'f() {\n  while false; do V="x"; done\n}\n', 3, "V is assigned inside a function"),
+    (ISSUE_FIRST + 'f() {\n  for i in a; do V="x"; done\n}\n', 3, "V is assigned inside a function"),
+    # Only a number right before a redirection is a file descriptor.
+    (ISSUE_FIRST + 'V="x">/dev/null\n', 2, "V is assigned on a line with a redirection"),
+    (ISSUE_FIRST + 'V="x" 2;\n', 2, "V is assigned as a prefix of the command '2'"),
+    (ISSUE_FIRST + '[ -n "$A" ] || return\nV="x"\n', 3, "after line 2, whose exit or return may stop the shell"),
+    # The quoted string and the ${...} end on line 3: line 4 runs only if false succeeds.
+    (ISSUE_FIRST + 'A="x$$("\nfalse &&\nB=")" V="x"\n', 4, "V is assigned in a && / || list"),
+    (ISSUE_FIRST + 'A=${B:-x{}\nfalse &&\nC=} V="x"\n', 4, "V is assigned in a && / || list"),
 ])
 def test_assignments_the_shell_may_not_keep_fail_with_line(text, lineno, message):
     with pytest.raises(GrubDefaultError) as raised:
         edit_variable(text, "V", [present("iommu", "nopt")])
     assert (raised.value.lineno, message in raised.value.message) == (lineno, True), raised.value.message
+
+
+@needs_bash
+def test_bash_assigns_through_a_nameref(tmp_path):
+    """Why a declare that names V is refused: bash then assigns V through the other name."""
+    assert bash_tokens(tmp_path, ISSUE_FIRST + 'declare -n R=V\nR="x"\n', "V") == ["x"]
+
+
+def test_a_declare_of_another_variable_is_left_alone():
+    result = edit_variable(ISSUE_FIRST + 'declare A="quiet"\n', "V", [present("iommu", "nopt")])
+    assert "declare A=\"quiet\"" in result.text
 
 
 @needs_bash
@@ -252,6 +353,36 @@ def test_bash_keeps_the_first_value_where_the_old_editor_saw_a_last_one(tmp_path
     'cat <(echo x) >/dev/null\nV="a iommu=pt"\n',
     "A=\\x;V=\"a iommu=pt\"\n",
     "A=$''\nV=\"a iommu=pt\"\n",
+    "A=''\nV=\"a iommu=pt\"\n",
+    'true & V="a iommu=pt"\n',
+    'if true; then ( A=1 ) fi\nV="a iommu=pt"\n',
+    'A=V; B="the V value"\nV="a iommu=pt"\n',
+    'export A="V"\nV="a iommu=pt"\n',
+    'V="a iommu=pt" \\\nB=2\n',
+    'A="`echo \'"\'`"\nV="a iommu=pt"\n',
+    'A="x (y" B="x {z"\nV="a iommu=pt"\n',
+    "A=$'it\\'s' B=$'a\\\\'\nV=\"a iommu=pt\"\n",
+    'A=``\nV="a iommu=pt"\n',
+    'A=`echo a\\`b` B=`echo c\\\\`\nV="a iommu=pt"\n',
+    # (( that does not close with )) is two subshells, not arithmetic.
+    '((A=1); true)\nV="a iommu=pt"\n',
+    # A backslash, quotes and backquotes inside $( ) and ${ } hide what would close them.
+    'A=$(echo \\)) B=$(echo a\\b)\nV="a iommu=pt"\n',
+    "A=$(echo '')\nV=\"a iommu=pt\"\n",
+    'B=${A:-`echo }`}\nV="a iommu=pt"\n',
+    # A nested ( or ${ opens a level; inside ${ } a bare { does not.
+    'A=$(()) B=${C:-${D:-x}} E=$( (echo x) )\nV="a iommu=pt"\n',
+    'A=${B:-${C:-x})} D=${B:-$$${C}x)} E=$(echo $())\nV="a iommu=pt"\n',
+    'A=${B:-x{}\nV="a iommu=pt"\nC=}\n',
+    'A=${B:-$$}\nV="a iommu=pt"\n',
+    # $$ is a parameter: the ( { or quote after it opens nothing (no $(, ${ or $'...').
+    "A=$$'\\'\nV=\"a iommu=pt\"\n",
+    'A="x$$("\nV="a iommu=pt"\nB=")"\n',
+    'A="$$"\nB="$$$(echo ")")"\nV="a iommu=pt"\n',
+    'A=${B:-$${}\nV="a iommu=pt"\nC=}\n',
+    '[[ -z $A ]] || B=1\nV="a iommu=pt"\n',
+    # An escaped quote that ends the file.
+    'V="a iommu=pt"\nA=\\\'',
 ])
 def test_top_level_assignments_among_other_shell_are_edited(tmp_path, text):
     (result, bash) = (edit_variable(text, "V", [present("iommu", "nopt")]), bash_tokens(tmp_path, text, "V"))
@@ -372,6 +503,47 @@ def test_cmdline_tokens_linux_then_default():
     text = fixture("suse-passthrough.grub")
     assert cmdline_tokens(text)[:4] == ["amd_iommu=off", "console=tty0", "console=ttyS0,115200", "splash=silent"]
     assert cmdline_tokens("A=1\n") == []
+
+
+@needs_bash
+@pytest.mark.parametrize("text, options, expected, tokens", [
+    # A kept token that ends with an escape keeps its exact spelling.
+    ('V="dyndbg=\\"file ccp.c +p\\" quiet"\n', [absent("quiet")], 'V="dyndbg=\\"file ccp.c +p\\""\n',
+     ['dyndbg="file ccp.c +p"']),
+    ('V="a\\ b c"\n', [absent("c")], 'V="a\\ b"\n', ["a\\", "b"]),
+    # A new token goes after the last one, before the space that ends the value.
+    ('V="x a\\ "\n', [present("quiet")], 'V="x a\\ quiet "\n', ["x", "a\\", "quiet"]),
+    # A new token with a quote in a double-quoted value leaves the references alone.
+    ('V="$X quiet"\n', [present("opt", "it's")], 'V="$X quiet opt=it\'s"\n', ["NO", "quiet", "opt=it's"]),
+    # Single quotes turn into double quotes: the kept tokens are escaped for them.
+    ("V='$X quiet'\n", [present("opt", "it's")], 'V="\\$X quiet opt=it\'s"\n', ["$X", "quiet", "opt=it's"]),
+])
+def test_edited_value_reaches_bash_as_planned(tmp_path, text, options, expected, tokens):
+    result = edit_variable(text, "V", options)
+    assert result.text == expected
+    assert bash_tokens(tmp_path, result.text, "V", env={"X": "NO"}) == tokens
+
+
+@pytest.mark.parametrize("text, tokens, expected", [
+    # A token inserted before the first one; the first keeps its place.
+    ('V="a b"\n', ["x", "a", "b"], 'V="x a b"\n'),
+    # Kept references stay references; kept spacing stays.
+    ('V="$V  quiet"\n', ["$V", "quiet", "splash"], 'V="$V  quiet splash"\n'),
+    # Replaced tokens take the places (and spacing) of the ones they replace.
+    ('V="a  b"\n', ["x", "y", "z"], 'V="x  y z"\n'),
+])
+def test_set_variable_tokens_places(text, tokens, expected):
+    result = set_variable_tokens(text, "V", tokens)
+    assert (result.text, result.after) == (expected, tokens)
+    assert set_variable_tokens(result.text, "V", tokens).changed is False
+
+
+def test_set_variable_tokens_long_line_with_repeated_tokens_keeps_them_as_written():
+    # Command lines can hold a few hundred tokens; a repeated one between replaced ones is still kept.
+    before = [token for index in range(4) for token in ("a%d=1" % index, "$V")] + ["opt%d=1" % index for index in range(192)]
+    tokens = [token for index in range(4) for token in ("b%d=1" % index, "$V")] + before[8:]
+    result = set_variable_tokens('V="%s"\n' % " ".join(before), "V", tokens)
+    assert result.text == 'V="%s"\n' % " ".join(tokens)
 
 
 def test_set_variable_tokens_keeps_spacing_of_kept_tokens():

@@ -90,8 +90,8 @@ def test_corpus_log(path):
         text = handle.read()
     sev_api, sev_build, snp_api, snp_build, problem_ids, ready = EXPECTED[os.path.basename(path)]
     facts = build_facts({"kernel_log": text, "kernel_log_source": "file"})
-    assert facts["firmware"] == {"sev_api": sev_api, "sev_build": sev_build,
-                                 "snp_api": snp_api, "snp_build": snp_build}
+    versions = dict((key, facts["firmware"][key]) for key in ("sev_api", "sev_build", "snp_api", "snp_build"))
+    assert versions == {"sev_api": sev_api, "sev_build": sev_build, "snp_api": snp_api, "snp_build": snp_build}
     assert [p["id"] for p in facts["problems"]] == problem_ids
     assert facts["ready"] is ready
     for problem in facts["problems"]:

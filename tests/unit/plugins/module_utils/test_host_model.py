@@ -198,7 +198,13 @@ def test_ready_host():
     facts = build_facts(snapshot())
     assert facts["problems"] == []
     assert facts["ready"] is True
-    assert facts["firmware"] == {"sev_api": "1.55", "sev_build": 21, "snp_api": "1.55", "snp_build": 21}
+    assert facts["firmware"] == {
+        "sev_api": "1.55", "sev_build": 21, "snp_api": "1.55", "snp_build": 21,
+        "in_use": {"api": "1.55", "build": 21},
+        "candidates": ["amd/amd_sev_fam19h_model01h.sbin", "amd/amd_sev_fam19h_model0xh.sbin", "amd/sev.fw"],
+        # A snapshot without the reader's file section: which files exist is unknown, not "none".
+        "files": None, "unusable": None, "next_boot_file": None, "changed_since_boot": None,
+        "updated_at_boot": False, "update": None, "loaded_file": None, "load_failures": []}
     assert facts["cpu"]["generation"] == "Milan"
     assert facts["kvm"] == {"loaded": True, "sev": True, "sev_es": True, "sev_snp": True}
     assert facts["iommu"] == {"mode": "translated"}
@@ -1140,8 +1146,9 @@ def test_operator_minimum(snp_api, snp_build, min_api, min_build, below):
 
 @pytest.mark.parametrize("min_api, min_build, message_text, fix_text", [
     ("1.55", 21, "SEV-SNP firmware 1.54 build 30 is older than the required 1.55 build 21.",
-     "amd_sev_fam19h_model1xh.sbin and reboot (the ccp driver loads it at boot), or update the BIOS to a release "
-     "with SEV-SNP firmware 1.55 build 21 or newer."),
+     "amd_sev_fam19h_model1xh.sbin and reboot (the ccp driver loads it at boot; coco.sev_snp.enable_host does "
+     "both with -e sev_snp_host_firmware=package, or =file with sev_snp_host_firmware_src), or update the BIOS "
+     "to a release with SEV-SNP firmware 1.55 build 21 or newer."),
     ("1.58", None, "SEV-SNP firmware 1.54 build 30 is older than the required 1.58.", "firmware 1.58 or newer."),
     (None, 31, "SEV-SNP firmware 1.54 build 30 is older than the required 1.51 build 31.",
      "firmware 1.51 build 31 or newer."),

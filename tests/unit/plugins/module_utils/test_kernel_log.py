@@ -7,6 +7,8 @@ import os
 
 import pytest
 
+from corpus import read_corpus
+
 from ansible_collections.coco.sev_snp.plugins.module_utils.host_files import FileLines
 from ansible_collections.coco.sev_snp.plugins.module_utils.kernel_log import (
     _bounded_int,
@@ -639,7 +641,7 @@ def test_an_empty_log_gives_the_empty_result():
     assert parse_kernel_log("") == {
         "lines": 0, "relevant_lines": 0, "kernel_release": None, "command_line": None, "reaches_boot": False,
         "sev_api": None, "sev_build": None, "snp_api": None, "snp_build": None, "firmware_updated": False,
-        "firmware_files_missing": [], "psp_devices": [], "sev_devices": [], "psp_without_sev": [],
+        "firmware_update": None, "firmware_file_loaded": None, "firmware_files_missing": [], "psp_devices": [], "sev_devices": [], "psp_without_sev": [],
         "sev_probe_failed": False, "snp_initialized": False, "snp_init_error": None, "sev_init_error": None,
         "get_status_error": None, "psp_timeout": None, "broken_bios": False,
         "memory_encryption_disabled_by_bios": False, "snp_firmware_too_old": False,
@@ -708,3 +710,116 @@ def test_each_kind_of_line_counts_as_relevant(line):
 
 def test_an_asid_range_that_runs_backwards_has_no_asids():
     assert parse_kernel_log("kvm_amd: SEV enabled (ASIDs 5 - 1)")["asids"]["sev"]["count"] == 0
+
+
+# -- SEV firmware loaded at boot: both forms the ccp driver has printed, as readiness facts
+
+MILAN_OLD_KERNEL = (
+    "[    2.945157] ccp 0000:43:00.1: sev enabled\n"
+    "[    2.986897] ccp 0000:43:00.1: SEV firmware update successful\n"
+    "[    3.031942] ccp 0000:43:00.1: SEV API:1.51 build:3\n"
+    "[    3.031950] ccp 0000:43:00.1: SEV-SNP API:1.51 build:3\n"
+)
+GENOA_NEW_KERNEL = (
+    "[    6.101000] ccp 0000:01:00.5: sev enabled\n"
+    "[    6.201000] ccp 0000:01:00.5: SEV firmware updated from 1.55.21 to 1.55.39\n"
+    "[    6.301000] ccp 0000:01:00.5: SEV API:1.55 build:39\n"
+    "[    6.301100] ccp 0000:01:00.5: SEV-SNP API:1.55 build:39\n"
+)
+
+
+def test_update_successful_form_has_no_versions_and_the_api_line_after_it_is_the_one_in_use():
+    parsed = parse_kernel_log(MILAN_OLD_KERNEL)
+    assert parsed["firmware_update"] == {"form": "update_successful", "changed": None, "from": None, "to": None}
+    assert parsed["firmware_updated"] is True
+    assert (parsed["snp_api"], parsed["snp_build"]) == ("1.51", 3)
+
+
+def test_updated_from_form_gives_both_versions():
+    parsed = parse_kernel_log(GENOA_NEW_KERNEL)
+    assert parsed["firmware_update"] == {"form": "updated_from", "changed": True,
+                                         "from": {"api": "1.55", "build": 21}, "to": {"api": "1.55", "build": 39}}
+    assert parsed["firmware_updated"] is True
+    assert (parsed["snp_api"], parsed["snp_build"]) == ("1.55", 39)
+
+
+def test_a_runtime_upload_of_the_same_version_is_no_update():
+    parsed = parse_kernel_log("ccp 0000:01:00.5: SEV firmware same as old 1.55.39\n")
+    assert parsed["firmware_update"] == {"form": "same_as_old", "changed": False,
+                                         "from": {"api": "1.55", "build": 39}, "to": {"api": "1.55", "build": 39}}
+    assert parsed["firmware_updated"] is False
+    assert parsed["relevant_lines"] == 1
+
+
+def test_a_same_version_upload_after_a_boot_update_keeps_the_boot_update():
+    parsed = parse_kernel_log(GENOA_NEW_KERNEL + "[ 900.0] ccp 0000:01:00.5: SEV firmware same as old 1.55.39\n")
+    assert parsed["firmware_updated"] is True
+    assert parsed["firmware_update"]["form"] == "same_as_old"
+
+
+def test_no_update_line_means_no_update():
+    parsed = parse_kernel_log("ccp 0000:01:00.5: sev enabled\nccp 0000:01:00.5: SEV-SNP API:1.55 build:21\n")
+    assert parsed["firmware_update"] is None and parsed["firmware_updated"] is False
+
+
+@pytest.mark.parametrize("line", [
+    "SEV firmware updated from 1.55.256 to 1.55.39",
+    "SEV firmware updated from 1.55.21 to 256.55.39",
+    "SEV firmware updated from 1.55.21 to 1." + "9" * 5000 + ".39",
+    "SEV firmware same as old 1.300.2",
+])
+def test_update_lines_with_numbers_the_firmware_cannot_print_are_left_unparsed(line):
+    parsed = parse_kernel_log("ccp 0000:01:00.5: " + line + "\n")
+    assert parsed["firmware_update"] is None and parsed["firmware_updated"] is False
+    assert parsed["relevant_lines"] == 0
+
+
+def test_update_versions_at_the_u8_bounds():
+    parsed = parse_kernel_log("SEV firmware updated from 0.0.0 to 255.255.255\n")
+    assert parsed["firmware_update"]["from"] == {"api": "0.0", "build": 0}
+    assert parsed["firmware_update"]["to"] == {"api": "255.255", "build": 255}
+
+
+@pytest.mark.parametrize("line", [
+    "SEV firmware updated from 1.55 to 1.57",
+    "SEV firmware updated from 1.55.21 to",
+    "SEV firmware update failed",
+    "Failed to update SEV firmware: 0x24",
+])
+def test_lines_that_only_look_like_an_update_are_not_one(line):
+    assert parse_kernel_log(line + "\n")["firmware_updated"] is False
+
+
+@pytest.mark.parametrize("line, loaded", [
+    ("[    8.488939] ccp 0000:04:00.2: firmware: direct-loading firmware amd/amd_sev_fam17h_model01h.sbin",
+     "amd/amd_sev_fam17h_model01h.sbin"),
+    ("ccp 0000:01:00.5: firmware: direct-loading firmware amd/sev.fw", "amd/sev.fw"),
+    ("ccp 0000:01:00.5: direct-loading amd/amd_sev_fam19h_model1xh.sbin", "amd/amd_sev_fam19h_model1xh.sbin"),
+    ("amdgpu 0000:03:00.0: firmware: direct-loading firmware amdgpu/navi10_sos.bin", None),
+    ("firmware: direct-loading firmware amd-ucode/microcode_amd_fam19h.bin", None),
+])
+def test_the_sev_firmware_file_a_debian_kernel_says_it_loaded(line, loaded):
+    assert parse_kernel_log(line + "\n")["firmware_file_loaded"] == loaded
+
+
+@pytest.mark.parametrize("name, snp", [
+    ("host-dmesg/ok-ubuntu2204-fw-update-api-1.51-build-3.log", ("1.51", 3)),
+    ("host-dmesg/fail-fw-update-ok-snp-init-0x3-sev-init-0x1.log", (None, None)),
+])
+def test_real_logs_of_the_update_successful_form(name, snp):
+    parsed = parse_kernel_log(read_corpus(name))
+    assert parsed["firmware_update"] == {"form": "update_successful", "changed": None, "from": None, "to": None}
+    assert (parsed["snp_api"], parsed["snp_build"]) == snp
+    assert (parsed["sev_api"], parsed["sev_build"]) == ("1.51", 3)
+
+
+def test_a_real_log_whose_firmware_update_did_not_apply():
+    parsed = parse_kernel_log(read_corpus("host-dmesg/fail-5.14-snp-host-fw-api-0.31-build-43-requires-1.51.log"))
+    assert parsed["firmware_update"] is None and parsed["firmware_updated"] is False
+
+
+def test_a_real_debian_log_names_every_file_the_kernel_tried():
+    parsed = parse_kernel_log(read_corpus("host-dmesg/fail-naples-7401p-debian-firmware-missing-0x8004.log"))
+    assert parsed["firmware_files_missing"][:3] == [
+        "amd/amd_sev_fam17h_model01h.sbin", "amd/amd_sev_fam17h_model0xh.sbin", "amd/sev.fw"]
+    assert parsed["firmware_file_loaded"] is None

@@ -13,7 +13,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.coco.sev_snp.plugins.module_utils import host_files, live_kernel_log
+from ansible_collections.coco.sev_snp.plugins.module_utils import host_files, host_snapshot, live_kernel_log
 from ansible_collections.coco.sev_snp.plugins.module_utils.kernel_log import parse_kernel_log
 from ansible_collections.coco.sev_snp.plugins.modules import host_facts
 from module_exits import ExitJson, FailJson, patch_module_exits
@@ -229,7 +229,7 @@ def test_live_log_falls_back_from_dmesg_to_journal(tmp_path):
     module = stand_in_tools(tmp_path, dmesg='echo "dmesg: read kernel buffer failed: Operation not permitted" >&2; '
                                             'exit 1',
                             journalctl="cat %s" % os.path.join(LOGS, "journal-short-genoa-ready.log"))
-    read = host_facts.read_kernel_log(module, host_facts.HostReader("/"), None, ["dmesg", "journal", "boot.msg"])
+    read = host_snapshot.read_kernel_log(module, host_snapshot.HostReader("/"), None, ["dmesg", "journal", "boot.msg"])
     assert read.source == "journal" and read.error is None
     assert read.parsed["snp_api"] == "1.55" and read.parsed["reaches_boot"] is True
 
@@ -237,19 +237,19 @@ def test_live_log_falls_back_from_dmesg_to_journal(tmp_path):
 def test_live_log_prefers_the_source_that_still_has_the_boot(tmp_path):
     module = stand_in_tools(tmp_path, dmesg='echo "[99999.1] eth0: link up"',
                             journalctl="cat %s" % os.path.join(LOGS, "journal-short-genoa-ready.log"))
-    read = host_facts.read_kernel_log(module, host_facts.HostReader("/"), None, ["dmesg", "journal"])
+    read = host_snapshot.read_kernel_log(module, host_snapshot.HostReader("/"), None, ["dmesg", "journal"])
     assert read.source == "journal"
     module = stand_in_tools(tmp_path, dmesg='echo "[    0.000000] Linux version 6.4.0"')
-    assert host_facts.read_kernel_log(module, host_facts.HostReader("/"), None, ["dmesg", "journal"]).source == "dmesg"
+    assert host_snapshot.read_kernel_log(module, host_snapshot.HostReader("/"), None, ["dmesg", "journal"]).source == "dmesg"
     module = stand_in_tools(tmp_path, dmesg='echo "[ 9.1] ccp 0000:42:00.1: SEV API:1.55 build:8"')
-    assert host_facts.read_kernel_log(module, host_facts.HostReader("/"), None, ["dmesg", "journal"]).source == "dmesg"
+    assert host_snapshot.read_kernel_log(module, host_snapshot.HostReader("/"), None, ["dmesg", "journal"]).source == "dmesg"
 
 
 def test_live_log_all_sources_fail(tmp_path, monkeypatch):
     module = stand_in_tools(tmp_path, dmesg='echo "Operation not permitted" >&2; exit 1',
                             journalctl='echo "Operation not permitted" >&2; exit 1')
     monkeypatch.setattr(live_kernel_log, "BOOT_MSG", str(tmp_path / "boot.msg"))
-    read = host_facts.read_kernel_log(module, host_facts.HostReader("/"), None, ["dmesg", "journal", "boot.msg"])
+    read = host_snapshot.read_kernel_log(module, host_snapshot.HostReader("/"), None, ["dmesg", "journal", "boot.msg"])
     assert read.parsed is None and read.source is None
     assert read.error == ("dmesg: Operation not permitted; journal: Operation not permitted; "
                           "boot.msg: %s does not exist" % (tmp_path / "boot.msg"))
@@ -379,3 +379,117 @@ def test_a_log_beyond_the_limit_says_what_was_not_read(run, milan, monkeypatch):
     assert run.snapshot["kernel_log_incomplete"] == (
         "%s is larger than 1 MiB; lines after the first 1 MiB were not read" % log)
     assert run.snapshot["kernel_log_source"] == "file"
+
+
+# -- the firmware section: files the kernel would load, the version in use, the update at boot
+
+def without_ctime(files):
+    """The file entries without ctime, which a test cannot set."""
+    return [dict((k, v) for k, v in entry.items() if k != "ctime") for entry in files]
+
+
+def _firmware_file(root, relative, data=b"\0" * 64, mtime=1718890000):
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    os.utime(str(path), (mtime, mtime))
+
+
+def test_firmware_files_below_the_root_in_the_kernels_order(run, milan):
+    _firmware_file(milan, "lib/firmware/amd/amd_sev_fam19h_model0xh.sbin.xz", b"x" * 40)
+    _firmware_file(milan, "lib/firmware/amd/amd_sev_fam19h_model01h.sbin", b"y" * 96576, 1764547200)
+    firmware = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]["firmware"]
+    assert firmware["candidates"][0] == "amd/amd_sev_fam19h_model01h.sbin"
+    assert without_ctime(firmware["files"]) == [
+        {"path": "/lib/firmware/amd/amd_sev_fam19h_model01h.sbin", "name": "amd/amd_sev_fam19h_model01h.sbin",
+         "size": 96576, "mtime": 1764547200},
+        {"path": "/lib/firmware/amd/amd_sev_fam19h_model0xh.sbin.xz", "name": "amd/amd_sev_fam19h_model0xh.sbin",
+         "size": 40, "mtime": 1718890000},
+    ]
+    assert firmware["next_boot_file"] == "/lib/firmware/amd/amd_sev_fam19h_model01h.sbin"
+    assert firmware["in_use"] == {"api": "1.55", "build": 37}
+
+
+def test_no_firmware_file_is_an_empty_list_not_unknown(run, milan):
+    firmware = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]["firmware"]
+    assert firmware["files"] == [] and firmware["unusable"] == [] and firmware["next_boot_file"] is None
+
+
+def test_a_fifo_in_the_firmware_directory_does_not_hang_the_module(run, milan):
+    (milan / "lib/firmware/amd").mkdir(parents=True)
+    os.mkfifo(str(milan / "lib/firmware/amd/amd_sev_fam19h_model0xh.sbin"))
+    result = run({"root": str(milan)})[0]
+    firmware = result["ansible_facts"]["sev_snp"]["firmware"]
+    assert firmware["files"] == []
+    assert firmware["unusable"][0]["path"] == "/lib/firmware/amd/amd_sev_fam19h_model0xh.sbin"
+    assert "FIFO" in firmware["unusable"][0]["reason"]
+
+
+def _log_without_update(milan):
+    """The fixture's log without its 'SEV firmware updated from' line."""
+    lines = (milan / "var/log/dmesg").read_text().splitlines(True)
+    kept = [line for line in lines if "SEV firmware updated" not in line]
+    assert len(kept) == len(lines) - 1
+    return "".join(kept)
+
+
+def test_the_release_directory_of_a_saved_tree_comes_from_its_log(run, milan):
+    # The fixture's log says "Linux version 6.4.0-150700.53-coco".
+    _firmware_file(milan, "lib/firmware/6.4.0-150700.53-coco/amd/amd_sev_fam19h_model0xh.sbin")
+    _firmware_file(milan, "lib/firmware/amd/amd_sev_fam19h_model0xh.sbin")
+    _firmware_file(milan, "lib/firmware/6.12.0-other/amd/amd_sev_fam19h_model0xh.sbin")
+    firmware = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]["firmware"]
+    assert [f["path"] for f in firmware["files"]] == [
+        "/lib/firmware/6.4.0-150700.53-coco/amd/amd_sev_fam19h_model0xh.sbin",
+        "/lib/firmware/amd/amd_sev_fam19h_model0xh.sbin"]
+
+
+def test_firmware_class_path_on_the_running_command_line_is_tried_first(run, milan):
+    cmdline = (milan / "proc/cmdline").read_text().strip()
+    (milan / "proc/cmdline").write_text(cmdline + " firmware_class.path=/srv/fw\n")
+    _firmware_file(milan, "srv/fw/amd/sev.fw")
+    _firmware_file(milan, "lib/firmware/amd/amd_sev_fam19h_model0xh.sbin")
+    firmware = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]["firmware"]
+    # The model-range name comes before sev.fw whatever the directory: names are the outer loop.
+    assert [f["path"] for f in firmware["files"]] == [
+        "/lib/firmware/amd/amd_sev_fam19h_model0xh.sbin", "/srv/fw/amd/sev.fw"]
+
+
+@pytest.mark.parametrize("line, update", [
+    ("ccp 0000:c1:00.5: SEV firmware updated from 1.55.21 to 1.55.37",
+     {"form": "updated_from", "changed": True, "from": {"api": "1.55", "build": 21},
+      "to": {"api": "1.55", "build": 37}}),
+    ("ccp 0000:c1:00.5: SEV firmware update successful",
+     {"form": "update_successful", "changed": None, "from": None, "to": {"api": "1.55", "build": 37}}),
+])
+def test_the_update_at_boot_in_both_forms(run, milan, line, update):
+    (milan / "var/log/dmesg").write_text("[    5.000000] " + line + "\n" + _log_without_update(milan))
+    firmware = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]["firmware"]
+    assert firmware["updated_at_boot"] is True
+    assert firmware["update"] == update
+
+
+def test_no_update_line_no_update(run, milan):
+    (milan / "var/log/dmesg").write_text(_log_without_update(milan))
+    firmware = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]["firmware"]
+    assert firmware["updated_at_boot"] is False and firmware["update"] is None
+
+
+def test_an_intel_host_looks_for_no_amd_firmware(run, milan):
+    (milan / "proc/cpuinfo").write_text(
+        "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 143\n"
+        "model name\t: Intel(R) Xeon(R) Platinum 8480+\nflags\t\t: fpu vmx\n")
+    _firmware_file(milan, "lib/firmware/amd/sev.fw")
+    firmware = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]["firmware"]
+    assert firmware["candidates"] == [] and firmware["files"] == []
+
+
+def test_changed_since_boot_compares_with_btime_of_the_roots_proc_stat(run, milan):
+    _firmware_file(milan, "lib/firmware/amd/amd_sev_fam19h_model0xh.sbin")
+    ctime = int(os.stat(str(milan / "lib/firmware/amd/amd_sev_fam19h_model0xh.sbin")).st_ctime)
+    (milan / "proc/stat").write_text("cpu  1 2 3\nbtime %d\n" % (ctime - 60))
+    assert run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]["firmware"]["changed_since_boot"] is True
+    (milan / "proc/stat").write_text("cpu  1 2 3\nbtime %d\n" % (ctime + 60))
+    assert run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]["firmware"]["changed_since_boot"] is False
+    (milan / "proc/stat").unlink()
+    assert run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]["firmware"]["changed_since_boot"] is None
