@@ -105,7 +105,7 @@ def test_the_initrd_files_name_the_image(tmp_path):
         else:
             assert written["config"].startswith("#!/bin/sh\n")
             assert "copy_file firmware %s\n" % IMAGE in written["config"]
-            assert subprocess.run(["sh", "-n"], input=written["config"], text=True).returncode == 0
+            assert subprocess.run(["sh", "-n"], input=written["config"], text=True, check=False).returncode == 0
         # The stamp changes with the image (path, size, ctime) and with the configuration.
         assert written["config"].endswith("\n")
         assert written["stamp"] == "%s size=97344 ctime=1750000000\n%s" % (IMAGE, written["config"])
