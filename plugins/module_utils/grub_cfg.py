@@ -545,8 +545,8 @@ def running_release(osrelease_text, proc_version_text):
 
 
 def _entry_summary(entry):
-    return dict((key, entry[key]) for key in ("path", "title", "title_path", "id", "kernel", "release",
-                                                 "flavour", "recovery"))
+    keys = ("path", "title", "title_path", "id", "kernel", "release", "flavour", "recovery")
+    return dict((key, entry[key]) for key in keys)
 
 
 def boot_facts(read_text, default_grub_text, grub_cfg=None, flavour=None):

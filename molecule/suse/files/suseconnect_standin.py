@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """STAND-IN for SUSEConnect (SLES registration), labelled as such: it never contacts SUSE.
 
 It answers `SUSEConnect --status` / `-s` with the real JSON shape (one object per installed
