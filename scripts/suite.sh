@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole suite, as `make test` runs it: dependencies and images first, then every step.
-# The vm scenario (a QEMU guest under software emulation, mostly one core busy for about ten
-# minutes) runs beside the other steps: it shares nothing with them (its own VM on a copy of
+# The vm scenario (a QEMU guest under software emulation, mostly one core busy for about
+# twenty minutes) runs beside the other steps: it shares nothing with them (its own VM on a copy of
 # the cached disk, its own SSH port and Molecule state), so running it alongside is the same
 # test, not a weaker one. Its output goes to build/logs/suite-vm.log and is printed when it
 # ends; the suite fails if it fails. SUITE_STEPS and SUITE_SCENARIOS select parts.
