@@ -455,7 +455,6 @@ def test_firmware_class_path_on_the_running_command_line_is_tried_first(run, mil
         "/lib/firmware/amd/amd_sev_fam19h_model0xh.sbin", "/srv/fw/amd/sev.fw"]
 
 
-
 def test_only_firmware_class_path_names_the_custom_directory(run, milan):
     # Another option with a path value after it (here a stand-in resume=) is not a firmware directory.
     cmdline = (milan / "proc/cmdline").read_text().strip()
@@ -464,6 +463,7 @@ def test_only_firmware_class_path_names_the_custom_directory(run, milan):
     _firmware_file(milan, "srv/other/amd/sev.fw")
     firmware = run({"root": str(milan)})[0]["ansible_facts"]["sev_snp"]["firmware"]
     assert [f["path"] for f in firmware["files"]] == ["/srv/fw/amd/sev.fw"]
+
 
 @pytest.mark.parametrize("line, update", [
     ("ccp 0000:c1:00.5: SEV firmware updated from 1.55.21 to 1.55.37",
