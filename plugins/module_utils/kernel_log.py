@@ -243,18 +243,16 @@ def _triple(match, first):
 
 def _firmware_update(message):
     """The firmware update a line reports: {'form', 'changed', 'from', 'to'} (versions as _triple
-    gives them, None where the line has none), None for another line, False for an update line
-    whose numbers the firmware cannot have printed."""
+    gives them, None where the line has none), or None: another line, or an update line whose
+    numbers the firmware cannot have printed. "same as old" names one version, before and after."""
     for pattern, form, changed in _FIRMWARE_UPDATES:
         match = pattern.search(message)
         if not match:
             continue
         versions = [_triple(match, first) for first in range(1, len(match.groups()), 3)]
         if None in versions:
-            return False
-        if form == "same_as_old":
-            versions = versions * 2
-        before, after = (versions + [None, None])[:2]
+            return None
+        before, after = (versions[0], versions[-1]) if versions else (None, None)
         return {"form": form, "changed": changed, "from": before, "to": after}
     return None
 
@@ -454,8 +452,6 @@ def _scan_line(message, result, psp_devices, sev_devices):
 
     update = _firmware_update(message)
     if update is not None:
-        if update is False:
-            return False
         result["firmware_update"] = update
         result["firmware_updated"] = result["firmware_updated"] or update["changed"] is not False
         return True

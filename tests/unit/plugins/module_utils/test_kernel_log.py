@@ -799,7 +799,10 @@ def test_lines_that_only_look_like_an_update_are_not_one(line):
     ("firmware: direct-loading firmware amd-ucode/microcode_amd_fam19h.bin", None),
 ])
 def test_the_sev_firmware_file_a_debian_kernel_says_it_loaded(line, loaded):
-    assert parse_kernel_log(line + "\n")["firmware_file_loaded"] == loaded
+    parsed = parse_kernel_log(line + "\n")
+    assert parsed["firmware_file_loaded"] == loaded
+    # A SEV image loaded is a line about SEV; another driver's firmware is not.
+    assert parsed["relevant_lines"] == (1 if loaded else 0)
 
 
 @pytest.mark.parametrize("name, snp", [
