@@ -154,3 +154,19 @@ def test_host_facts_say_not_epyc_and_nothing_converge_should_have_fixed(host):
     assert {entry["flavour"] for entry in boot["entries"]} == {"amd64", "cloud-amd64"}
     assert facts["ready"] is False
     assert not problems & set(FIXED_PROBLEMS), problems
+
+
+def test_firmware_staged_under_the_first_name_with_a_backup_and_in_the_initramfs(host):
+    # host_facts names the files the kernel tries for this CPU, first the model-specific one.
+    facts = host.ansible("coco.sev_snp.host_facts", "", check=False)["ansible_facts"]["sev_snp"]
+    target = "/lib/firmware/" + facts["firmware"]["candidates"][0]
+    assert target == "/lib/firmware/amd/amd_sev_fam0fh_model6bh.sbin", facts["firmware"]["candidates"]
+    assert "STAND-IN SEV FIRMWARE IMAGE" in host.file(target).content_string
+    # The file prepare put there before converge is kept beside it (copy's backup: name.<stamp>~).
+    backups = host.check_output("ls -1 %s.*~" % shlex.quote(target)).split()
+    assert len(backups) == 1, backups
+    assert "OLDER STAND-IN" in host.file(backups[0]).content_string
+    assert ("copy_file firmware " + target) in host.file("/etc/initramfs-tools/hooks/coco-sev-firmware").content_string
+    # In the initramfs of the kernel that runs now, the flavour selected in the same run.
+    listing = host.check_output("lsinitramfs /boot/initrd.img-$(uname -r)")
+    assert target.lstrip("/") in listing.split("\n") or ("usr" + target) in listing.split("\n"), listing[-2000:]
