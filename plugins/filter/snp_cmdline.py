@@ -7,13 +7,10 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.coco.sev_snp.plugins.module_utils.cmdline import OptionError, validate_options
-from ansible_collections.coco.sev_snp.plugins.module_utils.snp_cmdline import default_options, linux_options
+from ansible_collections.coco.sev_snp.plugins.module_utils.cmdline import OptionError
+from ansible_collections.coco.sev_snp.plugins.module_utils.snp_cmdline import grub_options
 
-_VARIABLES = {
-    "GRUB_CMDLINE_LINUX_DEFAULT": default_options,
-    "GRUB_CMDLINE_LINUX": linux_options,
-}
+_VARIABLES = ("GRUB_CMDLINE_LINUX_DEFAULT", "GRUB_CMDLINE_LINUX")
 
 
 def snp_cmdline_options(variable, extra=None):
@@ -25,7 +22,7 @@ def snp_cmdline_options(variable, extra=None):
         raise AnsibleFilterError("snp_cmdline_options: extra must be a list of options, got %s"
                                  % type(extra).__name__)
     try:
-        return validate_options(_VARIABLES[variable](validate_options(list(extra or []))))
+        return grub_options(extra or [])[variable]
     except OptionError as exc:
         raise AnsibleFilterError("snp_cmdline_options: %s" % exc)
 

@@ -352,6 +352,9 @@ def build_facts(snapshot, options=None):
             "configured": list(ev.configured) if ev.configured is not None else [],
             "reboot_required": pending_reboot,
             "pending": pending_tokens,
+            # What the running kernel lacks, whatever the configuration says (an unreadable
+            # /proc/cmdline lacks every option it must have): the role reboots when not empty.
+            "unsatisfied": [describe(o) for o in unsatisfied_options(ev.running or [], ev.options)],
         },
         "kernel_log": {
             "source": snapshot.get("kernel_log_source") if ev.log_available else None,

@@ -4,8 +4,8 @@
 """The kernel command line an SEV-SNP host needs: the one list of what this collection sets
 and what it removes.
 
-The sev_snp_host role edits /etc/default/grub with these options (through the
-snp_cmdline_options filter and coco.sev_snp.kernel_cmdline), and coco.sev_snp.host_facts
+The sev_snp_host role edits /etc/default/grub with these options (through host_config's
+extra_options, grub_options below, which the snp_cmdline_options filter shares), and coco.sev_snp.host_facts
 checks the configured and the running command line against the same options, so the
 verdict and the edit cannot drift apart.
 
@@ -17,7 +17,7 @@ kstrtobool boolean (drivers/iommu/iommu.c iommu_set_def_domain_type).
 
 from __future__ import annotations
 
-from ansible_collections.coco.sev_snp.plugins.module_utils.cmdline import kernel_bool
+from ansible_collections.coco.sev_snp.plugins.module_utils.cmdline import kernel_bool, validate_options
 
 # SUSE kernels default to passthrough (CONFIG_IOMMU_DEFAULT_PASSTHROUGH=y), where AMD-Vi
 # refuses SNP; iommu=nopt makes the default domain translated.
@@ -49,6 +49,17 @@ def default_options(extra=()):
 def linux_options(extra=()):
     """Options for GRUB_CMDLINE_LINUX (also used by recovery entries): only the conflicts go."""
     return _copy(CONFLICTS) + [dict(o) for o in extra if o.get("state", "present") == "absent"]
+
+
+def grub_options(extra=()):
+    """{GRUB variable: its options}, validated: the collection's list plus the operator's extra
+    options (validated first, so a bad one is named as given). Raises cmdline.OptionError. The
+    filter snp_cmdline_options and host_config's extra_options both take the options from here."""
+    extra = validate_options(list(extra))
+    return {
+        "GRUB_CMDLINE_LINUX_DEFAULT": validate_options(default_options(extra)),
+        "GRUB_CMDLINE_LINUX": validate_options(linux_options(extra)),
+    }
 
 
 def options_from_tokens(required=(), forbidden=()):

@@ -112,6 +112,33 @@ options:
         type: str
         choices: [exact, list, bool]
         default: exact
+  extra_options:
+    description:
+      - The operator's options on top of the collection's list, for both GRUB variables the way the
+        filter C(coco.sev_snp.snp_cmdline_options) combines them (present ones in
+        C(GRUB_CMDLINE_LINUX_DEFAULT), absent ones in both). The role C(coco.sev_snp.sev_snp_host)
+        passes its C(sev_snp_host_cmdline_extra) and C(sev_snp_host_cmdline_conflicts) this way.
+      - Mutually exclusive with O(cmdline_options) and O(linux_options).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Kernel parameter name.
+        type: str
+        required: true
+      value:
+        description: Value; omit for a bare flag.
+        type: str
+      state:
+        description: Whether the option must be there or must not.
+        type: str
+        choices: [present, absent]
+        default: present
+      match:
+        description: How a token matches, see M(coco.sev_snp.kernel_cmdline).
+        type: str
+        choices: [exact, list, bool]
+        default: exact
   backup:
     description:
       - Keep a copy of O(grub_file), with a timestamp in its name, when the module changes it
@@ -320,7 +347,7 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.grub_default import G
 from ansible_collections.coco.sev_snp.plugins.module_utils.host_model import build_facts
 from ansible_collections.coco.sev_snp.plugins.module_utils.host_setup import GRUB_VARIABLES, plan_grub, plan_msr_conf
 from ansible_collections.coco.sev_snp.plugins.module_utils.host_snapshot import HostReader, read_host
-from ansible_collections.coco.sev_snp.plugins.module_utils.snp_cmdline import default_options, linux_options
+from ansible_collections.coco.sev_snp.plugins.module_utils.snp_cmdline import default_options, grub_options, linux_options
 from ansible_collections.coco.sev_snp.plugins.module_utils.snp_version import (
     SnpVersionError,
     checked_minimum_api,
@@ -519,6 +546,7 @@ def main():
             msr_file=dict(type="path", default="/etc/modules-load.d/msr.conf"),
             cmdline_options=dict(type="list", elements="dict", options=_OPTION_FIELDS),
             linux_options=dict(type="list", elements="dict", options=_OPTION_FIELDS),
+            extra_options=dict(type="list", elements="dict", options=_OPTION_FIELDS),
             backup=dict(type="bool", default=False),
             supported_os_families=dict(type="list", elements="str"),
             fail_on_problems=dict(type="list", elements="str", default=[]),
@@ -533,6 +561,7 @@ def main():
             kernel_log_sources=dict(type="list", elements="str", choices=["dmesg", "journal", "boot.msg"],
                                     default=["dmesg", "journal", "boot.msg"]),
         ),
+        mutually_exclusive=[("extra_options", "cmdline_options"), ("extra_options", "linux_options")],
         supports_check_mode=True,
     )
     params = module.params
@@ -547,8 +576,15 @@ def main():
         if not os.path.isdir(value):
             module.fail_json(msg="%s=%s is not a directory; give the directory that holds the host's proc/, sys/ and "
                                  "etc/ (default /)%s" % (name, value, _NOTHING))
-    cmdline_options = _options(module, "cmdline_options", default_options())
-    other_options = _options(module, "linux_options", linux_options())
+    if params["extra_options"] is not None:
+        try:
+            grub = grub_options(params["extra_options"])
+        except OptionError as exc:
+            module.fail_json(msg="extra_options: %s%s" % (exc, _NOTHING))
+        cmdline_options, other_options = grub["GRUB_CMDLINE_LINUX_DEFAULT"], grub["GRUB_CMDLINE_LINUX"]
+    else:
+        cmdline_options = _options(module, "cmdline_options", default_options())
+        other_options = _options(module, "linux_options", linux_options())
     grub_full = _below(root, params["grub_file"])
     msr_full = _below(root, params["msr_file"])
 

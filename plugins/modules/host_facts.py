@@ -380,6 +380,15 @@ ansible_facts:
               description: The options that wait for a reboot (C(no X) for one still running but removed).
               type: list
               elements: str
+            unsatisfied:
+              description:
+                - The options of O(cmdline_options) the running kernel does not satisfy, whatever the boot
+                  configuration says (C(no X) for one it must not have). Empty when the running kernel
+                  runs the way every option asks; every present option when C(/proc/cmdline) is unreadable.
+                - The role C(coco.sev_snp.sev_snp_host) reboots a host when this is not empty.
+              type: list
+              elements: str
+              sample: [iommu=nopt]
         kernel_log:
           description: Where the kernel log came from.
           type: dict

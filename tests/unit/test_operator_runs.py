@@ -229,7 +229,7 @@ def test_the_summary_lists_each_group_with_the_command_that_finishes_it(runs):
     assert "reboot pending: pending" in summary
     assert "- pending: check mode never reboots." in summary
     # ... and why, in the role's words (its running command line lacks iommu=nopt).
-    assert "  pending needs it because the running kernel's command line does not match the configuration: " in summary
+    assert "  pending needs it because the running kernel's command line lacks what the configuration asks: iommu=nopt" in summary
     assert "coco.sev_snp.enable_host -e sev_snp_host_reboot_ok=true -l pending" in summary
     assert "failed: nogrub, nosudo" in summary
     assert "coco.sev_snp.enable_host --check --diff -l nogrub,nosudo" in summary

@@ -219,7 +219,7 @@ def test_contract_keys():
     for key in ("ready", "problems", "firmware", "cpu", "kvm", "iommu", "msr", "cmdline", "kernel_log"):
         assert key in facts
     assert set(["vendor", "family", "model", "generation", "model_name", "flags"]) <= set(facts["cpu"])
-    assert set(["running", "configured", "reboot_required"]) <= set(facts["cmdline"])
+    assert set(["running", "configured", "reboot_required", "pending", "unsatisfied"]) <= set(facts["cmdline"])
 
 
 @pytest.mark.parametrize("value", ["1\n", "y\n"])
@@ -351,6 +351,24 @@ def test_grub_lacks_nopt_and_reboot_pending():
     assert ids(facts) == ["reboot_pending"]
     assert facts["cmdline"]["reboot_required"] is True
     assert facts["cmdline"]["pending"] == ["iommu=nopt"]
+    assert facts["cmdline"]["unsatisfied"] == ["iommu=nopt"]
+
+
+@pytest.mark.parametrize("running, configured, unsatisfied", [
+    # Satisfied: nothing, whatever the configuration says.
+    (["quiet", "iommu=nopt"], ["quiet"], []),
+    (["quiet", "iommu=nopt"], ["quiet", "iommu=nopt"], []),
+    # Lacking: also when the configuration lacks it too (not pending: nothing configured waits).
+    (["quiet"], ["quiet"], ["iommu=nopt"]),
+    # A later iommu=pt undoes nopt (the kernel reads the options in order).
+    (["iommu=nopt", "iommu=pt"], ["iommu=nopt"], ["iommu=nopt", "no iommu=pt (also inside a comma list)"]),
+    (["iommu=nopt", "amd_iommu=off"], ["iommu=nopt"], ["no amd_iommu=off (also inside a comma list)"]),
+    # An unreadable /proc/cmdline lacks every option the kernel must have.
+    (None, ["iommu=nopt"], ["iommu=nopt"]),
+])
+def test_unsatisfied_is_what_the_running_kernel_lacks(running, configured, unsatisfied):
+    facts = build_facts(snapshot(cmdline_running=running, cmdline_configured=configured))
+    assert facts["cmdline"]["unsatisfied"] == unsatisfied
 
 
 def test_extra_required_and_forbidden_options():

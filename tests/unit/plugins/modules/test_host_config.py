@@ -157,6 +157,9 @@ def test_unparsable_grub_file_writes_nothing(run, milan):
 @pytest.mark.parametrize("field, options, says", [
     ("cmdline_options", [{"name": "iommu", "value": "a b"}], "cmdline_options: "),
     ("linux_options", [{"name": "quiet"}, {"name": "quiet", "value": "1"}], "linux_options: "),
+    ("extra_options", [{"name": "iommu", "value": "a b"}], "extra_options: "),
+    # An extra option that contradicts the collection's list is refused, not silently dropped.
+    ("extra_options", [{"name": "iommu", "value": "nopt", "state": "absent"}], "extra_options: "),
 ])
 def test_bad_options_write_nothing(run, milan, field, options, says):
     _pending(milan)
@@ -343,6 +346,29 @@ def test_passthrough_leaves_grub_cmdline_linux_too(run, milan):
     assert 'GRUB_CMDLINE_LINUX="console=ttyS0"' in grub.read_text()
     assert result["grub_file"]["variables"][1]["before"] == ["console=ttyS0", "iommu=pt"]
     assert result["ansible_facts"]["sev_snp"]["cmdline"]["configured"][0] == "console=ttyS0"
+
+
+def test_extra_options_are_the_collections_list_plus_the_operators(run, milan):
+    # The same options as the filter snp_cmdline_options gives the role: present extras in
+    # GRUB_CMDLINE_LINUX_DEFAULT, absent ones in both variables.
+    grub = milan / GRUB
+    grub.write_text(grub.read_text().replace('GRUB_CMDLINE_LINUX=""', 'GRUB_CMDLINE_LINUX="console=ttyS0 nosmt"'))
+    extra = [{"name": "mem_encrypt", "value": "on"}, {"name": "nosmt", "state": "absent"}]
+    result = run({"root": str(milan), "extra_options": extra})
+    text = grub.read_text()
+    assert 'GRUB_CMDLINE_LINUX="console=ttyS0"' in text
+    default_line = [line for line in text.splitlines() if line.startswith("GRUB_CMDLINE_LINUX_DEFAULT=")][0]
+    assert "iommu=nopt" in default_line and "mem_encrypt=on" in default_line
+    # The running kernel is judged by the same options: it lacks mem_encrypt=on.
+    assert result["ansible_facts"]["sev_snp"]["cmdline"]["unsatisfied"] == ["mem_encrypt=on"]
+
+
+@pytest.mark.parametrize("other", ["cmdline_options", "linux_options"])
+def test_extra_options_exclude_explicit_option_lists(run, milan, other):
+    before = _tree(milan)
+    result = run({"root": str(milan), "extra_options": [], other: [{"name": "iommu", "value": "nopt"}]}, fails=True)
+    assert "mutually exclusive" in result["msg"]
+    assert _tree(milan) == before
 
 
 @pytest.mark.parametrize("text, expected", [
