@@ -13,6 +13,7 @@ import pytest
 from ansible_collections.coco.sev_snp.plugins.module_utils.grub_cfg import (
     MAX_DEPTH,
     GrubCfgError,
+    boot_facts,
     boot_next,
     flavour_entry,
     flavour_matches,
@@ -22,6 +23,7 @@ from ansible_collections.coco.sev_snp.plugins.module_utils.grub_cfg import (
     parse_grub_cfg,
     parse_grubenv,
     resolve_path,
+    running_release,
     version_key,
 )
 from corpus import corpus_params
@@ -131,7 +133,7 @@ def test_grub_default_forms(expression, release):
     assert result["fallback"] is False
 
 
-@pytest.mark.parametrize("expression", ["9", "1>9", "no such title", "1>0>0", ""])
+@pytest.mark.parametrize("expression", ["9", "2", "1>9", "1>4", "no such title", "1>0>0", "", None])
 def test_resolve_path_unknown(expression):
     assert resolve_path(cfg("debian-two-flavours.cfg")["menu"], expression) is None
 
@@ -201,6 +203,10 @@ def test_grubenv_file_and_listing_agree():
     ("menuentry 'a'\n", 1, "without a '{'"),
     ("menuentry --class x {\n}\n", 1, "without a title"),
     ("menuentry 'a' $menuentry_id_option {\n}\n", 1, "without a value"),
+    ("menuentry {\n}\n", 1, "without a title"),
+    ('menuentry "a\\', 1, "unclosed double quote"),      # the file ends in the escape
+    ('menuentry "a\\"', 1, "unclosed double quote"),     # an escaped quote closes nothing
+    ("function f {\n insmod all_video\n", 1, "a block is never closed"),
 ])
 def test_broken_cfg_is_a_clear_error_with_the_line(text, line, words):
     with pytest.raises(GrubCfgError) as info:
@@ -276,7 +282,7 @@ def test_function_bodies_hold_no_entries_and_close_properly():
     assert [e["title"] for e in parsed["entries"]] == ["after"]
 
 
-@pytest.mark.parametrize("text", ["", "# only a comment\n", "\n\n;;\n"])
+@pytest.mark.parametrize("text", ["", None, "# only a comment\n", "# no final newline", "\n\n;;\n"])
 def test_empty_cfg(text):
     parsed = parse_grub_cfg(text)
     assert parsed == {"menu": [], "entries": [], "default": None, "bls": False}
@@ -290,6 +296,121 @@ def test_grubenv_without_header_is_refused():
 def test_grubenv_escapes():
     env = parse_grubenv("# GRUB Environment Block\na=back\\\\slash\nb=new\\\nline\n####")
     assert env == {"a": "back\\slash", "b": "new\nline"}
+
+# --------------------------------------------------------------------------- GRUB's words (grub-core/script/yylex.l)
+
+
+@pytest.mark.parametrize("end", ["\n", ""])
+@pytest.mark.parametrize("source, value", [
+    (r"set default=Debian\ GNU/Linux", "Debian GNU/Linux"),         # outside quotes \ escapes any character
+    (r"set default=Linux\;1\;", "Linux;1;"),
+    (r'set default="C:\boot\$x\"y\\z"', r'C:\boot$x"y\z'),          # in double quotes only \$ \" \\ escape
+    (r"set default='C:\boot\'", "C:\\boot\\"),                     # single quotes take everything literally
+    ("set default=\"Debian \\\nGNU/Linux\"", "Debian GNU/Linux"),  # \ newline in double quotes: a continuation
+    ("set default=Debian\\\nGNU/Linux", "DebianGNU/Linux"),         # \ newline outside quotes: a continuation
+    ("set default='two\nlines'", "two\nlines"),
+    ("set default=\"two\nlines\"", "two\nlines"),
+    ("set default=''", ""),
+    ("set default='x'\"y\"z", "xyz"),                               # quoted parts join into one word
+    ("set default=a#b # a comment", "a#b"),                        # '#' starts a comment only at a word's start
+    ("set default=1;set timeout=5", "1"),                          # ';' ends a command
+    ("set timeout=5;set default=1", "1"),
+    ("set default=1\nset default", "1"),                           # `set NAME` alone is not an assignment
+    ("echo default=1", None),                                      # only `set` assigns
+    ('set default="2"\nif [ "${next_entry}" ] ; then\n  set default="${next_entry}"\nfi', "2"),
+    ("set default=0\nmenuentry 'Make 1 the default' {\n  set default=1\n}", "0"),  # runs only when chosen
+])
+def test_words_and_commands_read_as_grub_reads_them(source, value, end):
+    assert parse_grub_cfg(source + end)["default"] == value
+
+
+@pytest.mark.parametrize("text, linenos, titles", [
+    ("menuentry 'a' {\n}\nmenuentry 'b' {\n}\n", [1, 3], ["a", "b"]),
+    ("menuentry 'two\nlines' {\n}\nmenuentry 'b' {\n}\n", [1, 4], ["two\nlines", "b"]),
+    ("menuentry \"two\nlines\" {\n}\nmenuentry 'b' {\n}\n", [1, 4], ["two\nlines", "b"]),
+    ("menuentry \"one \\\nline\" {\n}\nmenuentry 'b' {\n}\n", [1, 4], ["one line", "b"]),
+    ("menuentry 'a' \\\n  --id a {\n}\nmenuentry 'b' {\n}\n", [1, 4], ["a", "b"]),
+    ("# comment 'with {\nmenuentry 'a' {\n  echo ''\n}\nmenuentry 'b' {\n}\n", [2, 5], ["a", "b"]),
+])
+def test_entry_lines_count_newlines_in_quotes_and_continuations(text, linenos, titles):
+    entries = parse_grub_cfg(text)["entries"]
+    assert [e["lineno"] for e in entries] == linenos
+    assert [e["title"] for e in entries] == titles
+
+
+@pytest.mark.parametrize("body", [
+    'echo "}"',        # a quoted brace is a word
+    "echo '{'",
+    "echo \\}",        # so is an escaped one
+    "echo ${x}",
+])
+def test_quoted_or_escaped_braces_neither_open_nor_close(body):
+    text = "menuentry 'a' {\n  %s\n  linux /boot/vmlinuz-6.4.0-1-coco\n}\n" % body
+    entries = parse_grub_cfg(text)["entries"]
+    assert [(e["title"], e["kernel"]) for e in entries] == [("a", "/boot/vmlinuz-6.4.0-1-coco")]
+
+
+def test_one_line_entry_keeps_its_kernel():
+    parsed = parse_grub_cfg("menuentry 'a' { linux /boot/vmlinuz-6.4.0-1-coco ro }\nlinux /boot/vmlinuz-0-x\n")
+    assert [e["kernel"] for e in parsed["entries"]] == ["/boot/vmlinuz-6.4.0-1-coco"]
+
+
+def test_a_truncated_file_ending_in_a_backslash_is_no_traceback():
+    for text in ("set default=1\\", "menuentry 'a' {\n linux /boot/vmlinuz-1-coco \\"):
+        try:
+            parse_grub_cfg(text)
+        except GrubCfgError:
+            pass
+
+
+# --------------------------------------------------------------------------- menuentry and submenu arguments
+
+
+@pytest.mark.parametrize("arguments, title, entry_id", [
+    # grub-mkconfig's form: title first, then classes and $menuentry_id_option
+    ("'Debian' --class debian --class os $menuentry_id_option 'gnulinux-simple'", "Debian", "gnulinux-simple"),
+    # GRUB's option parser takes options anywhere, with the value in the next word or after '='
+    ("--id gnulinux-x 'Debian'", "Debian", "gnulinux-x"),
+    ("--class os 'Debian'", "Debian", None),
+    ("--class=os 'Debian'", "Debian", None),
+    ("--unrestricted 'Debian'", "Debian", None),
+    ("'Debian' --unrestricted --users=root --hotkey d --id=deb", "Debian", "deb"),
+    ("'Debian' --id=deb --class=os", "Debian", "deb"),
+    ("Debian --id deb", "Debian", "deb"),                    # an unquoted title
+    ("'Debian' extra arguments", "Debian", None),           # the title is the first argument
+    ("'$menuentry_id_option' --id x", "$menuentry_id_option", "x"),
+])
+def test_menuentry_title_and_id(arguments, title, entry_id):
+    entry = parse_grub_cfg("menuentry %s {\n  linux /boot/vmlinuz-1-x\n}\n" % arguments)["entries"][0]
+    assert (entry["title"], entry["id"]) == (title, entry_id)
+
+
+@pytest.mark.parametrize("text, recovery", [
+    ("menuentry 'Debian, with Linux 6.1.0-1-amd64' --id gnulinux-6.1.0-1-amd64-advanced-u {\n"
+     "  linux /boot/vmlinuz-6.1.0-1-amd64 root=/dev/sda1 ro quiet\n}\n", False),
+    # each of grub-mkconfig's three marks alone makes a recovery entry
+    ("menuentry 'Debian, with Linux 6.1.0-1-amd64 (recovery mode)' {\n  linux /boot/vmlinuz-6.1.0-1-amd64 ro\n}\n", True),
+    ("menuentry 'Rescue' --id gnulinux-6.1.0-1-amd64-recovery-u {\n  linux /boot/vmlinuz-6.1.0-1-amd64 ro\n}\n", True),
+    ("menuentry 'Rescue' {\n  linux /boot/vmlinuz-6.1.0-1-amd64 single\n}\n", True),
+    ("menuentry 'Rescue' {\n  linux /boot/vmlinuz-6.1.0-1-amd64 ro recovery nomodeset\n}\n", True),
+])
+def test_recovery_entries(text, recovery):
+    assert parse_grub_cfg(text)["entries"][0]["recovery"] is recovery
+
+
+def test_linux_without_a_path_or_outside_an_entry_names_no_kernel():
+    text = ("linux /boot/vmlinuz-0-x\n"
+            "menuentry 'a' {\n  linux\n  linux /boot/vmlinuz-6.4.0-1-coco\n}\n")
+    assert [e["kernel"] for e in parse_grub_cfg(text)["entries"]] == ["/boot/vmlinuz-6.4.0-1-coco"]
+
+
+def test_entries_made_by_functions_are_not_in_the_menu():
+    # grub-mkconfig's header defines functions one after the other; what a body would create is not the menu
+    text = ("function savedefault {\n  save_env saved_entry\n}\n"
+            "function gen {\n  menuentry \"$1\" --id \"$2\" {\n    linux \"$3\"\n  }\n  menuentry \"$1 (no block)\"\n}\n"
+            "function load_video\n{\n  insmod all_video\n}\n"             # the brace may stand on the next line
+            "menuentry 'Linux' {\n  linux /boot/vmlinuz-6.4.0-1-coco\n}\n")
+    assert [e["title"] for e in parse_grub_cfg(text)["entries"]] == ["Linux"]
 
 
 # --------------------------------------------------------------------------- kernels and flavours
@@ -313,6 +434,7 @@ def test_kernel_release(path, release):
     ("6.1.0-28-amd64", "amd64"),
     ("6.8.0-45-generic", "generic"),
     ("5.14.0-427.el9.x86_64", None),
+    ("6.1.0-28-", None),                      # a file name cut short
     ("coco", None),
     ("", None),
     (None, None),
@@ -329,6 +451,7 @@ def test_kernel_flavour(release, flavour):
     ("6.1.0-28-amd64", "-amd64", True),
     ("6.1.0-28-amd64", "", False),
     ("6.1.0-28-amd64", "-", False),
+    ("6.1.0-28-amd64", None, False),
 ])
 def test_flavour_matches(release, pattern, matches):
     assert flavour_matches(release, pattern) is matches
@@ -350,8 +473,12 @@ def test_version_key_orders_like_sort_v():
      "Advanced options for Debian GNU/Linux>Debian GNU/Linux, with Linux 6.1.0-50-amd64"),
     ("GRUB_DEFAULT='a \"b\"  c'\n", 'a "b"  c'),
     ('GRUB_DEFAULT="say \\"x\\" \\$y"\n', 'say "x" $y'),
+    # the shell keeps a backslash in single quotes, and in double quotes before other characters
+    ("GRUB_DEFAULT='Windows \\o/'\n", "Windows \\o/"),
+    ('GRUB_DEFAULT="Windows \\o/"\n', "Windows \\o/"),
     ("GRUB_TIMEOUT=5\n", None),
     ("", None),
+    (None, None),
 ])
 def test_grub_default_value(text, value):
     assert grub_default_value(text) == value
@@ -374,3 +501,147 @@ def test_real_default_grub_files_give_a_value_or_a_clear_error(path):
         assert exc.lineno
         return
     assert value is None or isinstance(value, str)
+
+
+# --------------------------------------------------------------------------- what boots next
+
+
+def test_a_default_naming_a_submenu_boots_its_first_entry():
+    parsed = cfg("debian-two-flavours.cfg")
+    parsed["default"] = ADVANCED
+    result = boot_next(parsed, grub_default=ADVANCED)
+    assert result["entry"]["path"] == advanced("6.1.0-50-cloud-amd64")
+    assert result["fallback"] is False
+
+
+def test_a_submenu_without_entries_boots_nothing_named():
+    parsed = parse_grub_cfg("submenu 'Tools' {\n  echo nothing here\n}\nmenuentry 'Linux' {\n  linux /boot/vmlinuz-1-x\n}\n")
+    assert boot_next(parsed, grub_default="0")["entry"] is None
+    assert boot_next(parsed, grub_default="1")["entry"]["title"] == "Linux"
+
+
+@pytest.mark.parametrize("cfg_text, grub_default, stale", [
+    ("set default=\"0\"\nmenuentry 'a' {\n}\n", None, False),      # GRUB_DEFAULT unset is 0
+    ("set default=\"0\"\nmenuentry 'a' {\n}\n", "0", False),
+    ("set default=\"0\"\nmenuentry 'a' {\n}\n", "saved", True),
+    ("menuentry 'a' {\n}\n", "saved", False),                        # a grub.cfg that sets no default
+    ("menuentry 'a' {\n}\n", None, False),
+])
+def test_stale_only_when_grub_cfg_sets_another_default(cfg_text, grub_default, stale):
+    assert boot_next(parse_grub_cfg(cfg_text), grub_default=grub_default)["stale"] is stale
+
+
+def test_an_empty_default_is_entry_zero_without_a_reason():
+    parsed = parse_grub_cfg("set default=\"\"\nmenuentry 'a' {\n}\nmenuentry 'b' {\n}\n")
+    result = boot_next(parsed)
+    assert (result["entry"]["title"], result["via"], result["fallback"], result["reason"]) == ("a", "default", False, None)
+
+
+@pytest.mark.parametrize("arguments, names", [
+    ({"grub_default": "no such entry"}, "GRUB_DEFAULT 'no such entry'"),
+    ({"grub_default": "saved", "saved_entry": "gone"}, "saved_entry 'gone'"),
+    ({"grub_default": "0", "next_entry": "gone once"}, "next_entry 'gone once'"),
+])
+def test_a_fallback_reason_names_the_setting_that_names_nothing(arguments, names):
+    parsed = parse_grub_cfg("menuentry 'a' {\n}\nmenuentry 'b' {\n}\n")
+    result = boot_next(parsed, **arguments)
+    assert result["entry"]["title"] == "a" and result["fallback"] is True
+    assert result["reason"].startswith(names + " names no entry")
+
+
+def test_flavour_entry_skips_recovery_entries_and_entries_without_an_id():
+    text = ("menuentry 'Linux 6.4.0-2-coco (recovery mode)' {\n  linux /boot/vmlinuz-6.4.0-2-coco single\n}\n"
+            "menuentry 'Linux 6.4.0-1-coco' {\n  linux /boot/vmlinuz-6.4.0-1-coco\n}\n"
+            "menuentry 'Linux 6.4.0-3-default' {\n  linux /boot/vmlinuz-6.4.0-3-default\n}\n")
+    assert flavour_entry(parse_grub_cfg(text), "-coco")["title"] == "Linux 6.4.0-1-coco"
+
+
+def test_version_key_of_nothing():
+    assert version_key(None) == version_key("") == []
+
+
+# --------------------------------------------------------------------------- grubenv
+
+
+def block(body):
+    """A grubenv as grub-editenv writes it: 1024 bytes, padded with '#'."""
+    text = "# GRUB Environment Block\n# WARNING: Do not edit this file by tools other than grub-editenv!!!\n" + body
+    return text + "#" * (1024 - len(text))
+
+
+@pytest.mark.parametrize("body, env", [
+    ("saved_entry=a\n", {"saved_entry": "a"}),
+    ("#saved_entry=old\nsaved_entry=new\n", {"saved_entry": "new"}),   # a line starting with '#' is no variable
+    ("stray line\n=no name\nsaved_entry=a\n", {"saved_entry": "a"}),
+    ("saved_entry=a\nsaved_entry=b\n", {"saved_entry": "b"}),
+])
+def test_grubenv_variables(body, env):
+    assert parse_grubenv(block(body)) == env
+    assert parse_grubenv(body, listing=True) == env
+
+
+def test_grubenv_listing_of_nothing_and_missing_block():
+    assert parse_grubenv(None, listing=True) == {} == parse_grubenv("", listing=True)
+    with pytest.raises(GrubCfgError):
+        parse_grubenv(None)
+
+
+def test_a_truncated_grubenv_keeps_its_whole_variables():
+    env = parse_grubenv("# GRUB Environment Block\nsaved_entry=x\nnext_entry=a\\")
+    assert env["saved_entry"] == "x"
+
+
+# --------------------------------------------------------------------------- the boot section
+
+
+@pytest.mark.parametrize("osrelease, version, release", [
+    ("6.4.0-1-coco\n", None, "6.4.0-1-coco"),
+    ("\n", "Linux version 6.1.0-1-amd64 (debian-kernel@lists.debian.org) #1 SMP", "6.1.0-1-amd64"),
+    (None, "Linux version 6.1.0-1-amd64", "6.1.0-1-amd64"),
+    (None, "Linux 6.1.0-1-amd64 version", None),
+    (None, "FreeBSD version 14.1", None),
+    (None, "Linux version", None),
+    (None, None, None),
+])
+def test_running_release(osrelease, version, release):
+    assert running_release(osrelease, version) == release
+
+
+CFG = "boot/grub/grub.cfg"
+ENV = "boot/grub/grubenv"
+
+
+def facts(files, default_grub="GRUB_DEFAULT=saved\n", **kwargs):
+    return boot_facts(dict(files, **{"proc/sys/kernel/osrelease": "6.4.0-1-coco\n"}).get, default_grub, **kwargs)
+
+
+def test_boot_facts_without_grub_cfg():
+    boot = facts({})
+    assert (boot["entries"], boot["next"], boot["next_via"], boot["next_reason"]) == ([], None, None, None)
+    assert (boot["next_fallback"], boot["stale"]) == (False, False)
+    assert "no readable grub.cfg" in boot["error"]
+
+
+def test_boot_facts_without_grubenv_is_no_error():
+    boot = facts({CFG: "menuentry 'a' {\n  linux /boot/vmlinuz-6.4.0-1-coco\n}\n"})
+    assert boot["error"] is None
+    assert (boot["saved_entry"], boot["next_entry"], boot["next"]["title"]) == (None, None, "a")
+
+
+def test_boot_facts_read_grubenv_unset_values_as_none():
+    files = {CFG: "set default=\"${saved_entry}\"\nmenuentry 'a' {\n}\nmenuentry 'b' {\n}\n",
+             ENV: block("saved_entry=\nnext_entry=b\n")}
+    boot = facts(files)
+    assert (boot["saved_entry"], boot["next_entry"]) == (None, "b")
+    assert (boot["next"]["title"], boot["next_via"]) == ("b", "next_entry")
+    assert facts(dict(files, **{ENV: block("saved_entry=b\nnext_entry=\n")}))["next_entry"] is None
+
+
+@pytest.mark.parametrize("cfg_text, error", [
+    ("set default=0\n", None),                                   # no entries, no blscfg: nothing to say
+    ("blscfg\nmenuentry 'custom' {\n  linux /boot/vmlinuz-6.4.0-1-coco\n}\n", None),
+    ("insmod blscfg\nblscfg\n", "Boot Loader Specification"),
+])
+def test_boot_facts_mention_bls_only_when_it_hides_every_kernel(cfg_text, error):
+    boot = facts({CFG: cfg_text})
+    assert boot["error"] == error or error in boot["error"]
