@@ -13,6 +13,8 @@ from __future__ import annotations
 import pathlib
 import shlex
 
+import pytest
+
 IMAGE_FILES = pathlib.Path(__file__).resolve().parents[2] / "resources" / "vm" / "image-files"
 CMDLINE_VARIABLES = ("GRUB_CMDLINE_LINUX_DEFAULT", "GRUB_CMDLINE_LINUX")
 PASSTHROUGH_OPTIONS = ("iommu=pt", "iommu.passthrough=1", "amd_iommu=off")
@@ -40,6 +42,13 @@ def shell_assignments(text):
 
 def lines_without_cmdline(text):
     return [line for line in text.splitlines() if not line.startswith(CMDLINE_VARIABLES)]
+
+
+@pytest.fixture(scope="module")
+def facts(host):
+    """coco.sev_snp.host_facts on the VM, read once: a module run costs seconds on the emulated CPU."""
+    result = host.ansible("coco.sev_snp.host_facts", "kernel_flavour=-amd64", check=False)
+    return result["ansible_facts"]["sev_snp"]
 
 
 def records(host, path):
@@ -140,9 +149,7 @@ def test_msr_loaded_at_boot_from_modules_load_d(host):
     assert "Inserted module 'msr'" in journal.stdout
 
 
-def test_host_facts_say_not_epyc_and_nothing_converge_should_have_fixed(host):
-    result = host.ansible("coco.sev_snp.host_facts", "kernel_flavour=-amd64", check=False)
-    facts = result["ansible_facts"]["sev_snp"]
+def test_host_facts_say_not_epyc_and_nothing_converge_should_have_fixed(facts):
     problems = {problem["id"] for problem in facts["problems"]}
     assert "not_amd_epyc" in problems
     # the boot section read from the real grub.cfg, grubenv and kernel
@@ -156,9 +163,8 @@ def test_host_facts_say_not_epyc_and_nothing_converge_should_have_fixed(host):
     assert not problems & set(FIXED_PROBLEMS), problems
 
 
-def test_firmware_staged_under_the_first_name_with_a_backup_and_in_the_initramfs(host):
+def test_firmware_staged_under_the_first_name_with_a_backup_and_in_the_initramfs(host, facts):
     # host_facts names the files the kernel tries for this CPU, first the model-specific one.
-    facts = host.ansible("coco.sev_snp.host_facts", "", check=False)["ansible_facts"]["sev_snp"]
     target = "/lib/firmware/" + facts["firmware"]["candidates"][0]
     assert target == "/lib/firmware/amd/amd_sev_fam0fh_model6bh.sbin", facts["firmware"]["candidates"]
     assert "STAND-IN SEV FIRMWARE IMAGE" in host.file(target).content_string
