@@ -84,6 +84,9 @@ def test_it_can_be_ignored():
     assert verdict == {"ready": True, "blocking": [], "ignored": ["sev_firmware_unchanged"]}
 
 
-@pytest.mark.parametrize("staged", [{}, {"file": ""}, {"file": None, "before": None}, "yes", ["x"], True])
+@pytest.mark.parametrize("staged", [{}, {"file": ""}, {"file": None, "before": None}, "yes", ["x"], True,
+                                    # the version did not change, but no file was staged: nothing to say
+                                    {"file": "", "before": {"api": "1.55", "build": 29}},
+                                    {"file": None, "before": {"api": "1.55", "build": 29}}])
 def test_a_staged_entry_without_a_file_is_no_staging(staged):
     assert decide(facts(staged=staged))["ready"] is True

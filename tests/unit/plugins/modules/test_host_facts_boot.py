@@ -14,6 +14,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.coco.sev_snp.plugins.module_utils import host_model
 from ansible_collections.coco.sev_snp.plugins.module_utils.grub_cfg import boot_facts
 from ansible_collections.coco.sev_snp.plugins.module_utils.host_model import decide
 from ansible_collections.coco.sev_snp.plugins.modules import host_facts
@@ -111,6 +112,16 @@ def test_flavour_not_installed_says_install(monkeypatch, host):
     problem = [p for p in facts["problems"] if p["id"] == "kernel_flavour_not_running"][0]
     assert "has no entry" in problem["message"]
     assert problem["fix"].startswith("Install the kernel")
+    # The fix names the menu file of this host's layout.
+    assert "so that /boot/grub2/grub.cfg lists it" in problem["fix"]
+
+
+def test_flavour_check_without_a_menu_file_names_grub_cfg_generically():
+    # A boot section that found no menu file (grub_cfg None) still gives a readable fix.
+    facts = {"boot": {"grub_cfg": None, "running_release": "6.4.0-150700.53.3-default",
+                      "flavour": {"wanted": "-coco", "running": False, "entry": None, "boots_next": False}}}
+    problem = host_model._check_kernel_flavour(None, facts, None)[0]
+    assert "so that grub.cfg lists it" in problem["fix"] and "None" not in problem["fix"]
 
 
 def test_debian_layout_and_proc_version(monkeypatch, host):
