@@ -109,10 +109,11 @@ FILES ?=
 mutation: venv link
 	$(BIN)/python scripts/mutation.py --jobs 2 $(FILES)
 
-# One run on the same hosts: the one-task floor, check_host, enable_host first run and re-run,
-# and the literal chapter playbook (baseline), each as a ratio to the floor.
-# TRANSPORT=podman (podman exec) or ssh (sshd in each container on a loopback port, with
-# ControlPersist and pipelining); BENCH_ARGS=, e.g. "--hosts 5 --forks 5".
+# On the same hosts: the one-task floor, check_host, enable_host first run and re-run, and the
+# literal chapter playbook (baseline), each as a ratio to the floor and with its CPU seconds;
+# the fastest of three runs each. TRANSPORT=podman (podman exec) or ssh (sshd in each container
+# on a loopback port, with ControlPersist and pipelining); BENCH_ARGS=, e.g. "--repeat 1" or
+# "--hosts 5 --forks 5".
 TRANSPORT ?= podman
 BENCH_ARGS ?=
 bench: deps images

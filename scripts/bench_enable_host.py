@@ -17,10 +17,13 @@ the same forks and the containers.podman.podman connection:
                   literally) on hosts prepared again
   literal re-run  the same again
 
-Prints each as a ratio to the floor and exits 1 when a goal is missed: enable re-run <= 2x
-the floor and no slower than the literal re-run, enable first run <= 3x, check_host <= 1.2x.
+The whole sequence runs --repeat times (default 3) and each figure is its playbook's fastest
+run. Prints each as a ratio to the floor, with the CPU seconds it cost on this machine (ansible:
+ansible-playbook and what it runs; other: the rest of the machine, with transport ssh mostly the
+hosts' own module runs), and exits 1 when a goal is missed: enable re-run <= 2x the floor and no
+slower than the literal re-run, enable first run <= 3x, check_host <= 1.2x.
 
-  scripts/bench_enable_host.py [--hosts 20] [--forks 10] [--image IMAGE]
+  scripts/bench_enable_host.py [--hosts 20] [--forks 10] [--repeat 3] [--transport podman|ssh] [--image IMAGE]
 """
 
 from __future__ import annotations
@@ -83,6 +86,11 @@ def prepare(inventory, forks, env, work):
     run_playbook("reset", reset, inventory, forks, env, work)
 
 
+def _keep_fastest(results, label, run):
+    if label not in results or run.wall < results[label].wall:
+        results[label] = run
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--hosts", type=int, default=20, help="number of containers (default 20)")
@@ -91,9 +99,12 @@ def main(argv=None):
     parser.add_argument("--transport", choices=TRANSPORTS, default="podman",
                         help="podman exec, or ssh to sshd in each container on a loopback port, with "
                              "ControlPersist and pipelining (default podman)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="run the whole sequence this many times and keep each playbook's fastest run "
+                             "(default 3; 1 for a quick look)")
     args = parser.parse_args(argv)
-    if args.hosts < 1 or args.forks < 1:
-        parser.error("--hosts and --forks must be at least 1")
+    if args.hosts < 1 or args.forks < 1 or args.repeat < 1:
+        parser.error("--hosts, --forks and --repeat must be at least 1")
     if shutil.which("ansible-playbook") is None or shutil.which("podman") is None:
         parser.error("ansible-playbook and podman must be on PATH")
     if subprocess.run(["podman", "image", "exists", args.image], check=False).returncode != 0:
@@ -119,17 +130,22 @@ def main(argv=None):
         with Containers(args.image, args.hosts, args.transport) as containers:
             write_inventory(inventory, containers)
             run_playbook("warmup", floor, inventory, args.forks, env, work)
-            prepare(inventory, args.forks, env, work)
-            results["floor"] = run_playbook("floor", floor, inventory, args.forks, env, work)
-            results["check_host"] = run_playbook("check_host", CHECK_PLAYBOOK, inventory, args.forks, env, work,
-                                                 report)
-            for label in ("enable first", "enable re-run"):
-                results[label] = run_playbook(label.replace(" ", "_"), ENABLE_PLAYBOOK, inventory, args.forks,
-                                              env, work, _extra(ENABLE_VARS))
-            prepare(inventory, args.forks, env, work)
-            for label in ("literal first", "literal re-run"):
-                results[label] = run_playbook(label.replace(" ", "_"), LITERAL_PLAYBOOK, inventory, args.forks,
-                                              env, work, _extra(["bench_bootloader_command=" + BOOTLOADER]))
+            # The sequence again and again, on hosts prepared afresh each time; a figure is its
+            # playbook's fastest run, so that one slow moment of a shared machine does not decide
+            # a ratio (the floor too: the ratios compare best with best).
+            for _repetition in range(args.repeat):
+                prepare(inventory, args.forks, env, work)
+                _keep_fastest(results, "floor", run_playbook("floor", floor, inventory, args.forks, env, work))
+                _keep_fastest(results, "check_host", run_playbook("check_host", CHECK_PLAYBOOK, inventory,
+                                                                  args.forks, env, work, report))
+                for label in ("enable first", "enable re-run"):
+                    _keep_fastest(results, label, run_playbook(label.replace(" ", "_"), ENABLE_PLAYBOOK, inventory,
+                                                               args.forks, env, work, _extra(ENABLE_VARS)))
+                prepare(inventory, args.forks, env, work)
+                for label in ("literal first", "literal re-run"):
+                    _keep_fastest(results, label, run_playbook(label.replace(" ", "_"), LITERAL_PLAYBOOK, inventory,
+                                                               args.forks, env, work,
+                                                               _extra(["bench_bootloader_command=" + BOOTLOADER])))
     except KeyboardInterrupt:
         print("interrupted; containers removed", file=sys.stderr)
         return 130
@@ -139,22 +155,25 @@ def main(argv=None):
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    floor_wall = results["floor"][0]
+    floor_wall = results["floor"].wall
     print()
-    print("%d hosts, forks %d, transport %s" % (args.hosts, args.forks, args.transport))
-    print("%-16s %8s %11s %8s" % ("playbook", "wall s", "tasks/host", "ratio"))
+    print("%d hosts, forks %d, transport %s, fastest of %d run(s) each"
+          % (args.hosts, args.forks, args.transport, args.repeat))
+    columns = ("playbook", "wall s", "tasks/host", "ratio", "ansible CPU s", "other CPU s")
+    print("%-16s %8s %11s %8s %13s %11s" % columns)
     for label in ("floor", "check_host", "enable first", "enable re-run", "literal first", "literal re-run"):
-        wall, per_host = results[label]
+        run = results[label]
         note = "  (baseline)" if label.startswith("literal") else ""
-        print("%-16s %8.1f %11.1f %8.2f%s" % (label, wall, per_host, wall / floor_wall, note))
+        row = (label, run.wall, run.per_host, run.wall / floor_wall, run.ansible_cpu, run.other_cpu, note)
+        print("%-16s %8.1f %11.1f %8.2f %13.1f %11.1f%s" % row)
     failures = []
     for label, limit in GOALS:
-        ratio = results[label][0] / floor_wall
+        ratio = results[label].wall / floor_wall
         if ratio > limit:
             failures.append("%s takes %.2fx the floor (goal <= %.1fx)" % (label, ratio, limit))
-    if results["enable re-run"][0] > results["literal re-run"][0]:
+    if results["enable re-run"].wall > results["literal re-run"].wall:
         failures.append("enable re-run (%.1f s) is slower than the literal re-run (%.1f s)"
-                        % (results["enable re-run"][0], results["literal re-run"][0]))
+                        % (results["enable re-run"].wall, results["literal re-run"].wall))
     for failure in failures:
         print("GOAL MISSED: " + failure, file=sys.stderr)
     return 1 if failures else 0
