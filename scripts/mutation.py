@@ -43,7 +43,10 @@ GOALS = {
     "plugins/module_utils/grub_default.py": 85,
     "plugins/module_utils/guest_log.py": 85,
     "plugins/module_utils/amd_certs.py": 90,
+    "plugins/module_utils/amd_roots.py": 90,
     "plugins/module_utils/snp_report.py": 90,
+    "plugins/module_utils/attestation_policy.py": 90,
+    "plugins/module_utils/snp_version.py": 90,
 }
 
 _COMPARE_SWAPS = {

@@ -19,7 +19,6 @@ Siena and Bergamo chips are served under Genoa's chain.
 from __future__ import annotations
 
 import base64
-import hashlib
 import re
 
 # ARK-Milan, self-signed RSA-4096, KDS /vcek/v1/Milan/cert_chain (second certificate).
@@ -163,10 +162,6 @@ def pem_to_der(pem_text):
     if not match:
         raise ValueError("no PEM certificate block")
     return base64.b64decode("".join(match.group(1).split()), validate=True)
-
-
-def sha256_fingerprint(der):
-    return hashlib.sha256(der).hexdigest()
 
 
 def pinned_ark(product):

@@ -82,7 +82,9 @@ def parse(text, source="policy"):
     unknown = sorted(str(key) for key in data if key not in KEYS)
     if unknown:
         raise PolicyError("%s has unknown key(s) %s; the keys are %s" % (source, ", ".join(unknown), ", ".join(KEYS)))
-    if data.get("version") != FORMAT_VERSION:
+    # YAML's true and 1.0 compare equal to 1 in Python, and neither is the format number.
+    version = data.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version != FORMAT_VERSION:
         raise PolicyError("%s: version must be %d (the format this collection reads), got %r"
                           % (source, FORMAT_VERSION, data.get("version")))
     policy = {"version": FORMAT_VERSION}
@@ -134,7 +136,8 @@ def load(path):
     try:
         with open(path, "rb") as handle:
             raw = handle.read(MAX_POLICY_BYTES + 1)
-    except (IOError, OSError) as exc:
+    except (IOError, OSError, ValueError) as exc:
+        # ValueError: a path with a NUL byte, which no file system can hold.
         raise PolicyError("cannot read policy %s: %s" % (path, getattr(exc, "strerror", None) or exc))
     if len(raw) > MAX_POLICY_BYTES:
         raise PolicyError("policy %s is larger than %d bytes; that is not a policy file" % (path, MAX_POLICY_BYTES))

@@ -26,10 +26,8 @@ class SnpVersionError(ValueError):
 
 def parse_version(value):
     """'1.55' -> (1, 55); '1:51' -> (1, 51); '1.55.21' -> (1, 55, 21); 1 -> (1,)."""
-    if isinstance(value, bool) or value is None:
-        raise SnpVersionError("%r is not a SEV firmware version; expected e.g. '1.55'" % (value,))
-    if isinstance(value, int):
-        return (value,)
+    # None, True and whole numbers go through the text rule below: 55 is (55,); None, True, -1
+    # and ten digits are refused.
     if isinstance(value, float):
         raise SnpVersionError(
             "%r is a float, which loses the minor number (1.50 == 1.5); quote it: '1.50'" % (value,))

@@ -55,3 +55,10 @@ def test_pinned_root_of_one_product_does_not_anchor_another():
 def test_pem_to_der_needs_a_block():
     with pytest.raises(ValueError, match="no PEM certificate block"):
         amd_roots.pem_to_der("nothing here")
+
+
+@pytest.mark.parametrize("body", ["QUJD=QUJD", "QUJDRA==QUJD"])
+def test_pem_to_der_refuses_padding_inside_the_body(body):
+    """Strict base64: a body with '=' before its end is refused, not decoded in part."""
+    with pytest.raises(ValueError):
+        amd_roots.pem_to_der("-----BEGIN CERTIFICATE-----\n%s\n-----END CERTIFICATE-----\n" % body)

@@ -2,6 +2,7 @@
 # Copyright (c) 2026, coco.sev_snp maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The attestation policy format: what it accepts, what it refuses, what it checks."""
+import hashlib
 import os
 
 import pytest
@@ -110,3 +111,114 @@ def test_each_violation_names_its_check(policy, changes, check, detail):
         ap.check(report(**changes), dict(policy, version=1))
     assert raised.value.check == check
     assert detail in raised.value.detail
+
+
+ONE_MIB = 1024 * 1024  # written out, so a changed limit fails here rather than moving with the module
+
+
+def padded_policy(size):
+    """A valid one-key policy of exactly ``size`` bytes (a comment pads it)."""
+    head = b"version: 1\n#"
+    return head + b"x" * (size - len(head))
+
+
+def test_load_reads_a_policy_of_exactly_the_size_limit(tmp_path):
+    path = tmp_path / "policy.yml"
+    raw = padded_policy(ONE_MIB)
+    path.write_bytes(raw)
+    assert ap.load(str(path)) == ({"version": 1}, hashlib.sha256(raw).hexdigest())
+
+
+def test_load_refuses_a_policy_one_byte_over_the_size_limit(tmp_path):
+    path = tmp_path / "policy.yml"
+    path.write_bytes(padded_policy(ONE_MIB + 1))
+    with pytest.raises(ap.PolicyError) as raised:
+        ap.load(str(path))
+    assert str(raised.value) == "policy %s is larger than 1048576 bytes; that is not a policy file" % path
+
+
+@pytest.mark.parametrize("name,make,reason", [
+    ("absent.yml", lambda path: None, "No such file or directory"),
+    ("a-directory", lambda path: path.mkdir(), "Is a directory"),
+])
+def test_load_names_the_os_reason_once_when_the_policy_cannot_be_read(tmp_path, name, make, reason):
+    path = tmp_path / name
+    make(path)
+    with pytest.raises(ap.PolicyError) as raised:
+        ap.load(str(path))
+    # The reason alone, not the exception's "[Errno n] reason: 'path'" repeating the path.
+    assert str(raised.value) == "cannot read policy %s: %s" % (path, reason)
+
+
+def test_load_falls_back_to_the_exception_text_when_it_has_no_strerror(tmp_path, monkeypatch):
+    def refuse(*_args, **_kwargs):
+        raise OSError("refused by the test")
+    monkeypatch.setattr(ap, "open", refuse, raising=False)
+    with pytest.raises(ap.PolicyError) as raised:
+        ap.load(str(tmp_path / "policy.yml"))
+    assert str(raised.value) == "cannot read policy %s: refused by the test" % (tmp_path / "policy.yml")
+
+
+@pytest.mark.parametrize("text,message", [
+    ("measurements: [123]\n", "measurements[0]: 123 is not a quoted hex string of 48 bytes (96 hex digits)"),
+    ("host_data: 1234\n", "host_data: 1234 is not a quoted hex string of 32 bytes (64 hex digits)"),
+])
+def test_an_unquoted_hex_value_names_its_byte_and_digit_count(text, message):
+    with pytest.raises(ap.PolicyError) as raised:
+        ap.parse("version: 1\n" + text)
+    assert message in str(raised.value)
+
+
+@pytest.mark.parametrize("text,message", [
+    ("measurements: ['%s']\n" % ("zz" * 48), "measurements[0]: '%s' is not 96 hex digits" % ("zz" * 48)),
+    ("measurements: ['0x%s']\n" % ("1g" * 48), "is not 96 hex digits"),
+    ("host_data: '%s'\n" % ("xy" * 32), "host_data: '%s' is not 64 hex digits" % ("xy" * 32)),
+])
+def test_a_right_length_value_with_non_hex_characters_is_refused(text, message):
+    with pytest.raises(ap.PolicyError) as raised:
+        ap.parse("version: 1\n" + text)
+    assert message in str(raised.value)
+
+
+@pytest.mark.parametrize("key,item", [("min_tcb", "snp"), ("guest_policy", "debug")])
+@pytest.mark.parametrize("value", ["{}", "[%s]", "%s", "8"])
+def test_min_tcb_and_guest_policy_must_be_non_empty_mappings(key, item, value):
+    with pytest.raises(ap.PolicyError) as raised:
+        ap.parse("version: 1\n%s: %s\n" % (key, value.replace("%s", item)))
+    assert str(raised.value).startswith("%s must be a mapping of " % key)
+
+
+@pytest.mark.parametrize("vmpl", [0, 1, 2, 3])
+def test_vmpl_0_to_3_is_accepted(vmpl):
+    assert ap.parse("version: 1\nvmpl: %d\n" % vmpl) == {"version": 1, "vmpl": vmpl}
+
+
+@pytest.mark.parametrize("vmpl,message", [
+    ("4", "vmpl: 4 is not a VMPL (0-3)"),
+    ("-1", "vmpl: -1 is not a non-negative integer"),
+    ("'0'", "vmpl: '0' is not a non-negative integer"),
+])
+def test_vmpl_outside_0_to_3_is_refused(vmpl, message):
+    with pytest.raises(ap.PolicyError) as raised:
+        ap.parse("version: 1\nvmpl: %s\n" % vmpl)
+    assert message in str(raised.value)
+
+
+@pytest.mark.parametrize("value", ["Milan", "{Milan: null}"])
+def test_products_must_be_a_list(value):
+    # A mapping's keys are known products, so only the list test refuses it.
+    with pytest.raises(ap.PolicyError) as raised:
+        ap.parse("version: 1\nproducts: %s\n" % value)
+    assert "products must be a non-empty list of Genoa, Milan, Turin" in str(raised.value)
+
+
+@pytest.mark.parametrize("version", ["true", "1.0", "'1'", "2", "0"])
+def test_the_format_version_is_the_whole_number_1(version):
+    """YAML's true and 1.0 equal 1 in Python; neither is the format number, so both are refused."""
+    with pytest.raises(ap.PolicyError, match="version must be 1"):
+        ap.parse("version: %s\n" % version, "policy p.yml")
+
+
+def test_a_path_with_a_nul_byte_is_a_policy_error(tmp_path):
+    with pytest.raises(ap.PolicyError, match="cannot read policy .*: embedded null byte"):
+        ap.load(str(tmp_path / "pol\x00icy.yml"))
