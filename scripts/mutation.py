@@ -42,6 +42,7 @@ GOALS = {
     "plugins/module_utils/cmdline.py": 85,
     "plugins/module_utils/grub_default.py": 85,
     "plugins/module_utils/guest_log.py": 85,
+    "plugins/module_utils/host_files.py": 90,
     "plugins/module_utils/amd_certs.py": 90,
     "plugins/module_utils/amd_roots.py": 90,
     "plugins/module_utils/snp_report.py": 90,

@@ -316,3 +316,77 @@ def test_file_lines_on_a_fifo_does_not_block(tmp_path):
         with FileLines(str(tmp_path / "pipe")):
             pass
     assert "named pipe" in raised.value.reason
+
+
+def test_the_default_limits_are_the_documented_ones():
+    """The sizes the messages name: 16 MiB for a text file, 256 MiB for a log, 64 KiB for a line."""
+    assert [size_text(limit) for limit in (host_files.TEXT_LIMIT, host_files.LOG_LIMIT, host_files.LINE_LIMIT)] == [
+        "16 MiB", "256 MiB", "64 KiB"]
+
+
+def test_files_are_opened_non_blocking_without_a_terminal_and_closed_on_exec(tmp_path, monkeypatch):
+    (tmp_path / "f").write_text("x")
+    flags_seen = []
+    real_open = os.open
+    monkeypatch.setattr(os, "open", lambda path, flags, *rest: flags_seen.append(flags) or real_open(path, flags, *rest))
+    os.close(open_regular(str(tmp_path / "f")))
+    assert flags_seen == [os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC]
+
+
+def test_a_fifo_swapped_in_after_the_check_does_not_block_the_open(tmp_path, monkeypatch):
+    """The real FIFO, no writer: only O_NONBLOCK lets open() return so that fstat can refuse it."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(str(fifo))
+    regular = os.stat(__file__)
+    real_stat = os.stat
+    monkeypatch.setattr(os, "stat", lambda path, *rest: regular if path == str(fifo) else real_stat(path, *rest))
+    with pytest.raises(HostFileError) as raised:
+        open_regular(str(fifo))
+    assert raised.value.reason == "is a named pipe (FIFO), not a regular file; it is not read"
+
+
+@pytest.mark.parametrize("size, refused", [(100, False), (101, True)])
+def test_read_text_reads_at_most_one_byte_past_the_limit_however_reads_are_split(tmp_path, monkeypatch, size,
+                                                                                 refused):
+    """Stand-in for /proc, whose files hand out a page per read(): here at most 50 bytes."""
+    path = tmp_path / "f"
+    path.write_bytes(b"a" * size + b"b" * 500)
+    returned = []
+    real_read = os.read
+
+    def paged_read(fd, wanted):
+        data = real_read(fd, min(wanted, 50))
+        returned.append(len(data))
+        return data
+    monkeypatch.setattr(os, "read", paged_read)
+    with pytest.raises(HostFileError, match="is larger than 100 bytes"):
+        read_text(str(path), limit=100)
+    assert sum(returned) == 101
+    path.write_bytes(b"a" * size)
+    if refused:
+        with pytest.raises(HostFileError, match="is larger than 100 bytes"):
+            read_text(str(path), limit=100)
+    else:
+        assert read_text(str(path), limit=100) == "a" * 100
+
+
+def test_the_line_cut_by_the_limit_is_counted():
+    reader = LineReader(chunks(b"one\ntwo\nthree\n"), "x", limit=10)
+    assert list(reader) == ["one", "two"] and reader.lines == 3
+
+
+def test_an_over_long_tail_ending_on_a_chunk_boundary_is_counted():
+    reader = LineReader(chunks(b"ok\n" + b"y" * 47, 25), "x", line_limit=20)
+    assert list(reader) == ["ok"] and reader.lines == 2 and reader.long_lines == [2]
+
+
+def test_an_error_inside_file_lines_propagates_and_the_file_is_closed(tmp_path, monkeypatch):
+    (tmp_path / "f").write_text("a\n")
+    closed = []
+    real_close = os.close
+    monkeypatch.setattr(os, "close", lambda fd: closed.append(fd) or real_close(fd))
+    with pytest.raises(ZeroDivisionError):
+        with FileLines(str(tmp_path / "f")) as lines:
+            next(iter(lines))
+            raise ZeroDivisionError()
+    assert len(closed) == 1
