@@ -31,15 +31,14 @@ def parse_version(value):
     if isinstance(value, float):
         raise SnpVersionError(
             "%r is a float, which loses the minor number (1.50 == 1.5); quote it: '1.50'" % (value,))
-    if isinstance(value, (tuple, list)):
-        try:
-            return tuple(int(part) for part in value)
-        except (TypeError, ValueError):
-            raise SnpVersionError("%r is not a SEV firmware version; expected e.g. '1.55'" % (value,))
-    match = _VERSION.match(str(value))
-    if not match:
+    # A tuple or list takes the text rule too, one number per item: (1, 55) is "1.55"; (1, -5),
+    # (1, 1.5) and four items are refused.
+    listed = isinstance(value, (tuple, list))
+    match = _VERSION.match(".".join(str(part) for part in value) if listed else str(value))
+    parts = tuple(int(part) for part in match.groups() if part is not None) if match else ()
+    if not parts or (listed and len(parts) != len(value)):
         raise SnpVersionError("%r is not a SEV firmware version; expected e.g. '1.55' or '1.55.21'" % (value,))
-    return tuple(int(part) for part in match.groups() if part is not None)
+    return parts
 
 
 def compare_versions(left, right):

@@ -209,3 +209,14 @@ def test_bad_build_minimums_say_what_to_write(value, text):
         checked_minimum_build(value, name="sev_snp_min_snp_build")
     assert str(raised.value).startswith("sev_snp_min_snp_build ")
     assert text in str(raised.value)
+
+
+@pytest.mark.parametrize("value, parts", [((1, 55), (1, 55)), (["1", "55", "21"], (1, 55, 21)), ((7,), (7,))])
+def test_tuples_and_lists_take_the_text_rule(value, parts):
+    assert parse_version(value) == parts
+
+
+@pytest.mark.parametrize("value", [(1, -5), (1, 2, 3, 4), (), (1, True), (1, 1.5), ("1", "x")])
+def test_tuples_and_lists_the_text_rule_refuses(value):
+    with pytest.raises(SnpVersionError, match="is not a SEV firmware version"):
+        parse_version(value)
